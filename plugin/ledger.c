@@ -1,0 +1,339 @@
+/* ledger.c — see ledger.h. */
+#include "ledger.h"
+
+#include <ctype.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "json.h"
+#include "util.h"
+
+#define RECORD_MAX_BYTES 8192
+
+static const char *const state_names[] = {
+        [VGPU_RECORD_CREATING] = "creating",
+        [VGPU_RECORD_ACTIVE] = "active",
+        [VGPU_RECORD_RELEASING] = "releasing",
+};
+
+const char *
+vgpu_record_state_name (vgpu_record_state_t s)
+{
+        return (unsigned) s < ARRAY_SIZE (state_names) ? state_names[s] : "unknown";
+}
+
+bool
+vgpu_owner_valid (const char *owner)
+{
+        size_t len = strlen (owner);
+
+        if (len == 0 || len > VGPU_OWNER_MAX || !isalnum ((unsigned char) owner[0]))
+                return false;
+        for (; *owner; owner++)
+                if (!isalnum ((unsigned char) *owner) && !strchr ("_.-", *owner))
+                        return false;
+        return true;
+}
+
+static int
+mkdir_at (int dirfd, const char *name, vgpu_error_t *err, const char *what)
+{
+        if (mkdirat (dirfd, name, 0700) < 0 && errno != EEXIST)
+                return vgpu_error_sys (err, errno, "creating %s", what);
+        return 0;
+}
+
+int
+vgpu_ledger_open (const vgpu_roots_t *roots, vgpu_ledger_t *ret, vgpu_error_t *err)
+{
+        _cleanup_close_ int state = -1, dirfd = -1, lockfd = -1;
+        int r;
+
+        r = mkdir_at (AT_FDCWD, roots->state, err, roots->state);
+        if (r < 0)
+                return r;
+        state = open (roots->state, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (state < 0)
+                return vgpu_error_sys (err, errno, "state directory %s", roots->state);
+        r = mkdir_at (state, "ledger", err, "the ledger directory");
+        if (r < 0)
+                return r;
+        dirfd = openat (state, "ledger", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dirfd < 0)
+                return vgpu_error_sys (err, errno, "%s/ledger", roots->state);
+        lockfd = openat (state, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (lockfd < 0)
+                return vgpu_error_sys (err, errno, "%s/lock", roots->state);
+        ret->dirfd = TAKE_FD (dirfd);
+        ret->lockfd = TAKE_FD (lockfd);
+        return vgpu_ledger_lock (ret, err);
+}
+
+int
+vgpu_ledger_lock (vgpu_ledger_t *l, vgpu_error_t *err)
+{
+        while (flock (l->lockfd, LOCK_EX) < 0)
+                if (errno != EINTR)
+                        return vgpu_error_sys (err, errno, "locking the ledger");
+        return 0;
+}
+
+void
+vgpu_ledger_unlock (vgpu_ledger_t *l)
+{
+        flock (l->lockfd, LOCK_UN);
+}
+
+void
+vgpu_ledger_close (vgpu_ledger_t *l)
+{
+        vgpu_closep (&l->lockfd); /* closing drops the flock */
+        vgpu_closep (&l->dirfd);
+        l->lockfd = l->dirfd = -1;
+}
+
+static void
+record_name (const char *uuid, char buf[64])
+{
+        snprintf (buf, 64, "%s.json", uuid);
+}
+
+char *
+vgpu_record_format (const vgpu_record_t *rec)
+{
+        _cleanup_json_ json_object *o = json_object_new_object ();
+        const char *text;
+
+        json_object_object_add (o, "uuid", json_object_new_string (rec->uuid));
+        json_object_object_add (o, "owner", json_object_new_string (rec->owner));
+        json_object_object_add (o, "parent", json_object_new_string (rec->parent));
+        json_object_object_add (o, "type", json_object_new_string (rec->type));
+        json_object_object_add (o, "group", json_object_new_int (rec->group));
+        json_object_object_add (o, "pid", json_object_new_int64 (rec->pid));
+        json_object_object_add (o, "pid_start", json_object_new_uint64 (rec->pid_start));
+        json_object_object_add (o, "holder", json_object_new_int64 (rec->holder));
+        json_object_object_add (o, "holder_start", json_object_new_uint64 (rec->holder_start));
+        json_object_object_add (o, "stage", json_object_new_string (rec->stage));
+        json_object_object_add (o, "state", json_object_new_string (vgpu_record_state_name (rec->state)));
+        json_object_object_add (o, "created", json_object_new_int64 (rec->created));
+        json_object_object_add (o, "updated", json_object_new_int64 (rec->updated));
+        text = json_object_to_json_string_ext (o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+        return text ? strdup (text) : NULL;
+}
+
+static int
+copy_str (json_object *o, const char *key, char *dst, size_t size, vgpu_error_t *err)
+{
+        const char *v = vgpu_json_str (o, key);
+
+        if (!v || strlen (v) >= size)
+                return vgpu_error_set (err, EBADMSG, "ledger record field \"%s\" is missing or too long", key);
+        strcpy (dst, v);
+        return 0;
+}
+
+int
+vgpu_record_parse (const char *text, size_t len, vgpu_record_t *ret, vgpu_error_t *err)
+{
+        static const vgpu_json_field_t fields[] = {
+                { "uuid", json_type_string, true },   { "owner", json_type_string, true },
+                { "parent", json_type_string, true }, { "type", json_type_string, true },
+                { "group", json_type_int, true },     { "pid", json_type_int, true },
+                { "pid_start", json_type_int, true }, { "holder", json_type_int, true },
+                { "holder_start", json_type_int, true }, { "stage", json_type_string, true },
+                { "state", json_type_string, true },  { "created", json_type_int, true },
+                { "updated", json_type_int, true },
+        };
+        _cleanup_json_ json_object *o = NULL;
+        vgpu_record_t rec = { 0 };
+        const char *state;
+        size_t s;
+        int r;
+
+        r = vgpu_json_parse (text, len, "ledger record", &o, err);
+        if (r == 0)
+                r = vgpu_json_check (o, fields, ARRAY_SIZE (fields), "ledger record", err);
+        if (r < 0) {
+                if (err)
+                        err->code = EBADMSG; /* keep the parser's sentence */
+                return -EBADMSG;
+        }
+        if (copy_str (o, "uuid", rec.uuid, sizeof rec.uuid, err) < 0 || copy_str (o, "owner", rec.owner, sizeof rec.owner, err) < 0 ||
+            copy_str (o, "parent", rec.parent, sizeof rec.parent, err) < 0 || copy_str (o, "type", rec.type, sizeof rec.type, err) < 0 ||
+            copy_str (o, "stage", rec.stage, sizeof rec.stage, err) < 0)
+                return -EBADMSG;
+        if (!vgpu_uuid_valid (rec.uuid) || !vgpu_owner_valid (rec.owner) || !vgpu_name_valid (rec.parent) ||
+            !vgpu_name_valid (rec.type))
+                return vgpu_error_set (err, EBADMSG, "ledger record has an invalid uuid, owner, parent or type");
+        state = vgpu_json_str (o, "state");
+        for (s = 0; s < ARRAY_SIZE (state_names) && strcmp (state, state_names[s]) != 0; s++)
+                ;
+        if (s == ARRAY_SIZE (state_names))
+                return vgpu_error_set (err, EBADMSG, "ledger record state \"%.32s\" is unknown", state);
+        rec.state = (vgpu_record_state_t) s;
+        rec.group = (int) vgpu_json_int (o, "group", -1);
+        rec.pid = (pid_t) vgpu_json_int (o, "pid", 0);
+        rec.pid_start = (unsigned long long) vgpu_json_int (o, "pid_start", 0);
+        rec.holder = (pid_t) vgpu_json_int (o, "holder", 0);
+        rec.holder_start = (unsigned long long) vgpu_json_int (o, "holder_start", 0);
+        rec.created = vgpu_json_int (o, "created", 0);
+        rec.updated = vgpu_json_int (o, "updated", 0);
+        if (rec.pid < 0 || rec.holder < 0)
+                return vgpu_error_set (err, EBADMSG, "ledger record has a negative pid");
+        *ret = rec;
+        return 0;
+}
+
+int
+vgpu_ledger_put (vgpu_ledger_t *l, vgpu_record_t *rec, vgpu_error_t *err)
+{
+        _cleanup_free_ char *text = NULL;
+        char name[64];
+        int r;
+
+        rec->updated = (long long) time (NULL);
+        if (!rec->created)
+                rec->created = rec->updated;
+        text = vgpu_record_format (rec);
+        if (!text)
+                return vgpu_error_set (err, ENOMEM, "out of memory");
+        record_name (rec->uuid, name);
+        r = vgpu_write_file_atomic (l->dirfd, name, text, strlen (text), 0600);
+        if (r < 0)
+                return vgpu_error_sys (err, -r, "writing ledger record %s", name);
+        return 0;
+}
+
+int
+vgpu_ledger_get (vgpu_ledger_t *l, const char *uuid, vgpu_record_t *ret, vgpu_error_t *err)
+{
+        _cleanup_free_ char *text = NULL;
+        char name[64];
+        size_t len;
+        int r;
+
+        if (!vgpu_uuid_valid (uuid))
+                return vgpu_error_set (err, EINVAL, "\"%.64s\" is not a UUID", uuid);
+        record_name (uuid, name);
+        r = vgpu_read_file_at (l->dirfd, name, RECORD_MAX_BYTES, &text, &len);
+        if (r < 0)
+                return r == -ENOENT ? vgpu_error_set (err, ENOENT, "mdev %s is not in the ledger", uuid)
+                                    : vgpu_error_sys (err, -r, "ledger record %s", name);
+        r = vgpu_record_parse (text, len, ret, err);
+        if (r == 0 && strcmp (ret->uuid, uuid) != 0)
+                r = vgpu_error_set (err, EBADMSG, "ledger record %s names another mdev", name);
+        return r < 0 ? vgpu_error_prefix (err, "ledger record %s", name) : 0;
+}
+
+int
+vgpu_ledger_del (vgpu_ledger_t *l, const char *uuid, vgpu_error_t *err)
+{
+        char name[64];
+
+        if (!vgpu_uuid_valid (uuid))
+                return vgpu_error_set (err, EINVAL, "\"%.64s\" is not a UUID", uuid);
+        record_name (uuid, name);
+        if (unlinkat (l->dirfd, name, 0) < 0 && errno != ENOENT)
+                return vgpu_error_sys (err, errno, "removing ledger record %s", name);
+        fsync (l->dirfd);
+        return 0;
+}
+
+static int
+push_uuid (char (**arr)[VGPU_UUID_LEN + 1], size_t *n, const char *uuid)
+{
+        void *p = realloc (*arr, (*n + 1) * sizeof **arr);
+
+        if (!p)
+                return -ENOMEM;
+        *arr = p;
+        snprintf ((*arr)[(*n)++], VGPU_UUID_LEN + 1, "%s", uuid);
+        return 0;
+}
+
+int
+vgpu_ledger_list (vgpu_ledger_t *l, vgpu_record_t **ret, size_t *ret_n, char (**ret_corrupt)[VGPU_UUID_LEN + 1],
+                  size_t *ret_n_corrupt, vgpu_error_t *err)
+{
+        _cleanup_free_ vgpu_record_t *recs = NULL;
+        _cleanup_free_ char (*bad)[VGPU_UUID_LEN + 1] = NULL;
+        _cleanup_closedir_ DIR *d = NULL;
+        size_t n = 0, n_bad = 0;
+        struct dirent *de;
+        int fd = openat (l->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        if (fd < 0 || !(d = fdopendir (fd))) {
+                vgpu_closep (&fd);
+                return vgpu_error_sys (err, errno, "reading the ledger");
+        }
+        while ((de = readdir (d))) {
+                char uuid[VGPU_UUID_LEN + 1];
+                vgpu_record_t rec;
+                void *p;
+
+                if (strlen (de->d_name) != VGPU_UUID_LEN + 5 || strcmp (de->d_name + VGPU_UUID_LEN, ".json") != 0)
+                        continue; /* temp files and strangers */
+                snprintf (uuid, sizeof uuid, "%.36s", de->d_name);
+                if (!vgpu_uuid_valid (uuid))
+                        continue;
+                if (vgpu_ledger_get (l, uuid, &rec, NULL) < 0) {
+                        if (push_uuid (&bad, &n_bad, uuid) < 0)
+                                return vgpu_error_set (err, ENOMEM, "out of memory");
+                        continue;
+                }
+                if (!(p = realloc (recs, (n + 1) * sizeof *recs)))
+                        return vgpu_error_set (err, ENOMEM, "out of memory");
+                recs = p;
+                recs[n++] = rec;
+        }
+        *ret = TAKE_PTR (recs);
+        *ret_n = n;
+        if (ret_corrupt)
+                *ret_corrupt = TAKE_PTR (bad);
+        if (ret_n_corrupt)
+                *ret_n_corrupt = n_bad;
+        return 0;
+}
+
+int
+vgpu_proc_start (pid_t pid, unsigned long long *ret)
+{
+        _cleanup_free_ char *text = NULL;
+        char path[64];
+        const char *p;
+        unsigned long long start;
+        int r;
+
+        if (pid <= 0)
+                return -ESRCH;
+        snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
+        r = vgpu_read_file_at (AT_FDCWD, path, 4096, &text, NULL);
+        if (r < 0)
+                return r == -ENOENT ? -ESRCH : r;
+        p = strrchr (text, ')'); /* comm may hold spaces and parentheses */
+        if (!p)
+                return -EINVAL;
+        /* after ") " come fields 3..; starttime is field 22 */
+        for (int field = 2; field < 22; field++) {
+                p = strchr (p + 1, ' ');
+                if (!p)
+                        return -EINVAL;
+        }
+        if (sscanf (p + 1, "%llu", &start) != 1)
+                return -EINVAL;
+        *ret = start;
+        return 0;
+}
+
+bool
+vgpu_proc_alive (pid_t pid, unsigned long long start)
+{
+        unsigned long long now;
+
+        return vgpu_proc_start (pid, &now) == 0 && now == start;
+}

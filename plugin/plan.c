@@ -1,0 +1,146 @@
+/* plan.c — see plan.h. */
+#include "plan.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "util.h"
+
+#define VFIO_MISC_MAJOR 10
+#define VFIO_MISC_MINOR 196
+
+static int
+add_node (vgpu_plan_t *plan, const char *path, unsigned major, unsigned minor, mode_t mode, vgpu_error_t *err)
+{
+        vgpu_node_t *n;
+
+        for (size_t i = 0; i < plan->n_nodes; i++)
+                if (strcmp (plan->nodes[i].path, path) == 0)
+                        return 0;
+        if (plan->n_nodes == VGPU_PLAN_MAX_NODES)
+                return vgpu_error_set (err, E2BIG, "more than %d device nodes", VGPU_PLAN_MAX_NODES);
+        n = &plan->nodes[plan->n_nodes++];
+        snprintf (n->path, sizeof n->path, "%s", path);
+        n->major = major;
+        n->minor = minor;
+        n->mode = mode;
+        return 0;
+}
+
+/* "NAME=v1,v2,..." over all mdevs, one field picked by `field`. */
+static int
+add_env (vgpu_plan_t *plan, const char *name, const vgpu_mdev_t *mdevs, size_t n,
+         void (*field) (const vgpu_mdev_t *, char *, size_t), vgpu_error_t *err)
+{
+        char *out = plan->env[plan->n_env];
+        size_t len;
+
+        if (plan->n_env == VGPU_PLAN_MAX_ENV)
+                return vgpu_error_set (err, E2BIG, "more than %d environment variables", VGPU_PLAN_MAX_ENV);
+        len = (size_t) snprintf (out, sizeof plan->env[0], "%s=", name);
+        for (size_t i = 0; i < n; i++) {
+                char v[VGPU_NAME_MAX];
+
+                field (&mdevs[i], v, sizeof v);
+                len += (size_t) snprintf (out + len, sizeof plan->env[0] - len, "%s%s", i ? "," : "", v);
+                if (len >= sizeof plan->env[0])
+                        return vgpu_error_set (err, E2BIG, "environment variable %s is too long", name);
+        }
+        plan->n_env++;
+        return 0;
+}
+
+static void
+f_uuid (const vgpu_mdev_t *m, char *b, size_t s)
+{
+        snprintf (b, s, "%s", m->uuid);
+}
+
+static void
+f_type (const vgpu_mdev_t *m, char *b, size_t s)
+{
+        snprintf (b, s, "%s", m->type);
+}
+
+static void
+f_parent (const vgpu_mdev_t *m, char *b, size_t s)
+{
+        snprintf (b, s, "%s", m->parent);
+}
+
+static void
+f_group (const vgpu_mdev_t *m, char *b, size_t s)
+{
+        snprintf (b, s, "%d", m->group);
+}
+
+static bool
+any_cdev (const vgpu_mdev_t *mdevs, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                if (mdevs[i].cdev >= 0)
+                        return true;
+        return false;
+}
+
+/* A VFIO cdev is used through iommufd: /dev/iommu, a misc device whose
+ * minor is dynamic, so read it like every other number. */
+static int
+add_iommufd (vgpu_plan_t *plan, const vgpu_roots_t *roots, vgpu_error_t *err)
+{
+        _cleanup_close_ int root = open (roots->sysfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        char text[64];
+        unsigned major, minor;
+
+        if (root < 0)
+                return vgpu_error_sys (err, errno, "sysfs root %s", roots->sysfs);
+        if (vgpu_read_attr_at (root, "class/misc/iommu/dev", text, sizeof text) < 0)
+                return 0; /* no iommufd: the cdev is not usable, the group node is */
+        if (vgpu_parse_devnum (text, &major, &minor) < 0)
+                return vgpu_error_set (err, EINVAL, "class/misc/iommu/dev holds \"%s\", not MAJOR:MINOR", text);
+        return add_node (plan, "/dev/iommu", major, minor, 0666, err);
+}
+
+int
+vgpu_plan_build (const vgpu_roots_t *roots, const vgpu_mdev_t *mdevs, size_t n, vgpu_plan_t *ret, vgpu_error_t *err)
+{
+        static const struct {
+                const char *name;
+                void (*field) (const vgpu_mdev_t *, char *, size_t);
+        } env[] = {
+                { "VGPU_MDEV_UUID", f_uuid },
+                { "VGPU_MDEV_TYPE", f_type },
+                { "VGPU_MDEV_PARENT", f_parent },
+                { "VGPU_IOMMU_GROUP", f_group },
+                /* KubeVirt's launcher builds the libvirt hostdev from this name */
+                { "MDEV_PCI_RESOURCE_INTEL_COM_VGPU", f_uuid },
+        };
+        vgpu_plan_t plan = { 0 };
+        int r;
+
+        if (n == 0)
+                return vgpu_error_set (err, EINVAL, "a plan needs at least one mdev");
+        r = add_node (&plan, "/dev/vfio/vfio", VFIO_MISC_MAJOR, VFIO_MISC_MINOR, 0666, err);
+        for (size_t i = 0; r == 0 && i < n; i++) {
+                char path[64];
+
+                if (mdevs[i].group < 0)
+                        return vgpu_error_set (err, ENODEV, "mdev %s has no IOMMU group", mdevs[i].uuid);
+                snprintf (path, sizeof path, "/dev/vfio/%d", mdevs[i].group);
+                r = add_node (&plan, path, mdevs[i].group_major, mdevs[i].group_minor, 0666, err);
+                if (r == 0 && mdevs[i].cdev >= 0) {
+                        snprintf (path, sizeof path, "/dev/vfio/devices/vfio%d", mdevs[i].cdev);
+                        r = add_node (&plan, path, mdevs[i].cdev_major, mdevs[i].cdev_minor, 0666, err);
+                }
+        }
+        if (r == 0 && any_cdev (mdevs, n))
+                r = add_iommufd (&plan, roots, err);
+        for (size_t i = 0; r == 0 && i < ARRAY_SIZE (env); i++)
+                r = add_env (&plan, env[i].name, mdevs, n, env[i].field, err);
+        if (r < 0)
+                return r;
+        *ret = plan;
+        return 0;
+}

@@ -1,0 +1,35 @@
+/* plan.h — what a container gets, computed as data before anything is applied.
+ *
+ * From the allocated mdevs: the device nodes (/dev/vfio/vfio, /dev/vfio/<group>,
+ * the VFIO cdev and /dev/iommu where the kernel has one) with their numbers as
+ * read from sysfs, and the environment.  Stages apply a plan: precreate edits
+ * config.json, createRuntime mknods + allows in the cgroup, CDI writes specs. */
+#pragma once
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "error.h"
+#include "mdev.h"
+#include "roots.h"
+
+#define VGPU_PLAN_MAX_NODES 32
+#define VGPU_PLAN_MAX_ENV 8
+
+typedef struct vgpu_node {
+        char path[64];              /* absolute container path: /dev/vfio/12 */
+        unsigned major, minor;
+        mode_t mode;                /* permission bits, e.g. 0666 */
+} vgpu_node_t;
+
+typedef struct vgpu_plan {
+        vgpu_node_t nodes[VGPU_PLAN_MAX_NODES];
+        size_t n_nodes;
+        char env[VGPU_PLAN_MAX_ENV][1024]; /* "NAME=value" */
+        size_t n_env;
+} vgpu_plan_t;
+
+/* Build the plan for n mdevs (n >= 1; several for CDI claims with a count:
+ * env values become comma-separated lists). */
+int vgpu_plan_build (const vgpu_roots_t *roots, const vgpu_mdev_t *mdevs, size_t n, vgpu_plan_t *ret,
+                     vgpu_error_t *err);

@@ -1,0 +1,28 @@
+/* policy.h — which parent and type a request gets.
+ *
+ * An exact type id, or `auto`: among types that meet the minimum resolution
+ * (default 1920x1200) take the one with most available instances, least-loaded
+ * parent first (the seed procedure's reasoning).  Pure code over a scanned
+ * vgpu_host_t, so it is unit-tested without sysfs. */
+#pragma once
+
+#include "error.h"
+#include "mdev.h"
+
+#define VGPU_DEFAULT_MIN_W 1920
+#define VGPU_DEFAULT_MIN_H 1200
+
+typedef struct vgpu_selector {
+        const char *type;    /* type id or "auto" */
+        const char *parent;  /* NULL or "" = any parent */
+        unsigned min_w, min_h; /* 0 = default (auto only) */
+} vgpu_selector_t;
+
+typedef struct vgpu_choice {
+        const vgpu_parent_t *parent;
+        const vgpu_type_t *type;
+} vgpu_choice_t;
+
+/* Pick a parent and type with an instance left.  Errors: ENOENT (unknown type
+ * or parent), ENOSPC ("no instance of TYPE left on PARENT (0 available)"). */
+int vgpu_select (const vgpu_host_t *host, const vgpu_selector_t *sel, vgpu_choice_t *ret, vgpu_error_t *err);

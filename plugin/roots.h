@@ -1,0 +1,28 @@
+/* roots.h — the three roots every host path hangs off.
+ *
+ * sysfs (/sys), dev (/dev) and state (/run/vgpu-toolkit); each overridable by
+ * a flag and by VGPU_SYSFS_ROOT / VGPU_DEV_ROOT / VGPU_STATE_DIR.  Hooks take
+ * them from their own configuration (argv, hook env), never from the
+ * container. */
+#pragma once
+
+#include <limits.h>
+
+#include "error.h"
+
+typedef struct vgpu_roots {
+        char sysfs[PATH_MAX];
+        char dev[PATH_MAX];
+        char state[PATH_MAX];
+} vgpu_roots_t;
+
+#define VGPU_DEFAULT_SYSFS "/sys"
+#define VGPU_DEFAULT_DEV "/dev"
+#define VGPU_DEFAULT_STATE "/run/vgpu-toolkit"
+
+/* Defaults, then the environment. */
+int vgpu_roots_init (vgpu_roots_t *roots, vgpu_error_t *err);
+
+/* Set one root from a flag value ("sysfs", "dev" or "state"); must be an
+ * absolute path. */
+int vgpu_roots_set (vgpu_roots_t *roots, const char *which, const char *path, vgpu_error_t *err);

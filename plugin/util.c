@@ -1,0 +1,201 @@
+/* util.c — see util.h. */
+#include "util.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <signal.h>
+#include <time.h>
+
+int
+vgpu_read_fd (int fd, size_t max, char **ret, size_t *ret_len)
+{
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0, cap = 0;
+
+        for (;;) {
+                ssize_t n;
+
+                if (cap - len < 4096) {
+                        size_t ncap = cap ? cap * 2 : 8192;
+                        char *nbuf;
+
+                        if (ncap > max + 4096)
+                                ncap = max + 4096;
+                        nbuf = realloc (buf, ncap + 1);
+                        if (!nbuf)
+                                return -ENOMEM;
+                        buf = nbuf;
+                        cap = ncap;
+                }
+                n = read (fd, buf + len, cap - len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        break;
+                len += (size_t) n;
+                if (len > max)
+                        return -EFBIG;
+        }
+        if (!buf && !(buf = malloc (1)))
+                return -ENOMEM;
+        buf[len] = '\0';
+        if (ret_len)
+                *ret_len = len;
+        *ret = TAKE_PTR (buf);
+        return 0;
+}
+
+int
+vgpu_read_file_at (int dirfd, const char *path, size_t max, char **ret, size_t *ret_len)
+{
+        _cleanup_close_ int fd = openat (dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+        if (fd < 0)
+                return -errno;
+        return vgpu_read_fd (fd, max, ret, ret_len);
+}
+
+int
+vgpu_read_attr_at (int dirfd, const char *path, char *buf, size_t size)
+{
+        _cleanup_free_ char *text = NULL;
+        size_t len;
+        int r;
+
+        r = vgpu_read_file_at (dirfd, path, 65536, &text, &len);
+        if (r < 0)
+                return r;
+        while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == ' '))
+                text[--len] = '\0';
+        if (len >= size)
+                return -ENAMETOOLONG;
+        memcpy (buf, text, len + 1);
+        return (int) len;
+}
+
+int
+vgpu_write_attr_at (int dirfd, const char *path, const char *buf, size_t len)
+{
+        _cleanup_close_ int fd = openat (dirfd, path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+        ssize_t n;
+
+        if (fd < 0)
+                return -errno;
+        do
+                n = write (fd, buf, len);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return -errno;
+        if ((size_t) n != len)
+                return -EIO;
+        return 0;
+}
+
+int
+vgpu_write_file_atomic (int dirfd, const char *name, const char *data, size_t len, mode_t mode)
+{
+        char tmp[NAME_MAX + 1];
+        _cleanup_close_ int fd = -1;
+        size_t off = 0;
+        int r;
+
+        if (snprintf (tmp, sizeof tmp, ".%s.tmp%ld", name, (long) getpid ()) >= (int) sizeof tmp)
+                return -ENAMETOOLONG;
+        fd = openat (dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+        if (fd < 0)
+                return -errno;
+        while (off < len) {
+                ssize_t n = write (fd, data + off, len - off);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        goto undo;
+                off += (size_t) n;
+        }
+        if (fchmod (fd, mode) < 0 || fsync (fd) < 0 || renameat (dirfd, tmp, dirfd, name) < 0)
+                goto undo;
+        fsync (dirfd);
+        return 0;
+undo:
+        r = -errno;
+        unlinkat (dirfd, tmp, 0);
+        return r;
+}
+
+int
+vgpu_parse_uint (const char *s, unsigned long long max, unsigned long long *ret)
+{
+        unsigned long long v = 0;
+
+        if (!s || !*s)
+                return -EINVAL;
+        for (; *s; s++) {
+                if (*s < '0' || *s > '9')
+                        return -EINVAL;
+                if (v > (ULLONG_MAX - 9) / 10)
+                        return -ERANGE;
+                v = v * 10 + (unsigned) (*s - '0');
+        }
+        if (v > max)
+                return -ERANGE;
+        *ret = v;
+        return 0;
+}
+
+int
+vgpu_parse_devnum (const char *s, unsigned *ret_major, unsigned *ret_minor)
+{
+        char buf[64];
+        char *colon;
+        unsigned long long maj, min;
+
+        if (strlen (s) >= sizeof buf)
+                return -EINVAL;
+        strcpy (buf, s);
+        colon = strchr (buf, ':');
+        if (!colon)
+                return -EINVAL;
+        *colon = '\0';
+        if (vgpu_parse_uint (buf, 4095, &maj) < 0 || vgpu_parse_uint (colon + 1, 1048575, &min) < 0)
+                return -EINVAL;
+        *ret_major = (unsigned) maj;
+        *ret_minor = (unsigned) min;
+        return 0;
+}
+
+char *
+vgpu_copy (char *dst, size_t size, const char *src)
+{
+        size_t len = strnlen (src, size - 1);
+
+        memcpy (dst, src, len);
+        dst[len] = '\0';
+        return dst;
+}
+
+long long
+vgpu_now_ms (void)
+{
+        struct timespec ts;
+
+        clock_gettime (CLOCK_MONOTONIC, &ts);
+        return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+vgpu_crashpoint (const char *step)
+{
+#ifdef VGPU_CRASHPOINTS
+        const char *at = getenv ("VGPU_CRASH_AT");
+
+        if (at && strcmp (at, step) == 0)
+                kill (getpid (), SIGKILL);
+#else
+        (void) step;
+#endif
+}

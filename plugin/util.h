@@ -1,0 +1,101 @@
+/* util.h — the one cleanup idiom and small file helpers.
+ *
+ * Cleanup: declare with _cleanup_free_, _cleanup_close_, _cleanup_fclose_,
+ * _cleanup_closedir_ or _cleanup_json_ and hand ownership on with
+ * TAKE_PTR()/TAKE_FD().  The file helpers return 0/positive or a negative
+ * errno and never print; callers wrap the errno in a vgpu_error_t with the
+ * object's name. */
+#pragma once
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#define _cleanup_(f) __attribute__ ((cleanup (f)))
+
+static inline void
+vgpu_freep (void *p)
+{
+        free (*(void **) p);
+}
+
+static inline void
+vgpu_closep (int *fd)
+{
+        if (*fd >= 0) {
+                int saved = errno;
+                close (*fd);
+                errno = saved;
+        }
+}
+
+static inline void
+vgpu_fclosep (FILE **f)
+{
+        if (*f)
+                fclose (*f);
+}
+
+static inline void
+vgpu_closedirp (DIR **d)
+{
+        if (*d)
+                closedir (*d);
+}
+
+#define _cleanup_free_ _cleanup_ (vgpu_freep)
+#define _cleanup_close_ _cleanup_ (vgpu_closep)
+#define _cleanup_fclose_ _cleanup_ (vgpu_fclosep)
+#define _cleanup_closedir_ _cleanup_ (vgpu_closedirp)
+
+#define TAKE_PTR(p)                          \
+        ({                                   \
+                __typeof__ (p) _tp_ = (p);   \
+                (p) = NULL;                  \
+                _tp_;                        \
+        })
+#define TAKE_FD(fd)                          \
+        ({                                   \
+                int _tf_ = (fd);             \
+                (fd) = -1;                   \
+                _tf_;                        \
+        })
+
+#define ARRAY_SIZE(a) (sizeof (a) / sizeof ((a)[0]))
+
+/* Read all of fd, at most max bytes (-EFBIG beyond), NUL-terminated. */
+int vgpu_read_fd (int fd, size_t max, char **ret, size_t *ret_len);
+
+/* Read a file relative to dirfd (O_CLOEXEC), at most max bytes. */
+int vgpu_read_file_at (int dirfd, const char *path, size_t max, char **ret, size_t *ret_len);
+
+/* Read a one-line sysfs attribute into buf, trailing newline removed. */
+int vgpu_read_attr_at (int dirfd, const char *path, char *buf, size_t size);
+
+/* Write buf to an existing file in ONE write(2) (sysfs wants exactly that). */
+int vgpu_write_attr_at (int dirfd, const char *path, const char *buf, size_t len);
+
+/* Replace dirfd/name atomically: temp file in the same directory, fsync,
+ * rename, fsync of the directory. */
+int vgpu_write_file_atomic (int dirfd, const char *name, const char *data, size_t len, mode_t mode);
+
+/* Strict unsigned parse: decimal digits only, whole string, <= max. */
+int vgpu_parse_uint (const char *s, unsigned long long max, unsigned long long *ret);
+
+/* Parse "MAJ:MIN" (as in sysfs `dev` files). */
+int vgpu_parse_devnum (const char *s, unsigned *ret_major, unsigned *ret_minor);
+
+/* Copy src into dst[size], cut if longer; returns dst. */
+char *vgpu_copy (char *dst, size_t size, const char *src);
+
+/* Monotonic milliseconds. */
+long long vgpu_now_ms (void);
+
+/* Crash-consistency tests: in builds with -Dcrashpoints=true, SIGKILL the
+ * process at the named step when VGPU_CRASH_AT names it. */
+void vgpu_crashpoint (const char *step);

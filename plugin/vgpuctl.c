@@ -1,0 +1,300 @@
+/* vgpuctl — the admin and node-agent CLI of vgpu-toolkit.
+ *
+ * Parses arguments and calls the plugin library; every path, rule and output
+ * spelling lives there.  Exit 0 success, 1 failure, 2 usage. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "config.h"
+#include "oci.h"
+#include "report.h"
+#include "util.h"
+
+#define PROG "vgpuctl"
+
+typedef struct cmd_opts {
+        vgpu_roots_t roots;
+        bool json;
+        const char *owner, *type, *parent, *uuid, *stage;
+        unsigned min_w, min_h;
+        unsigned long long count, timeout_ms, pid;
+} cmd_opts_t;
+
+typedef struct command {
+        const char *name;
+        const char *usage;   /* options after the command name */
+        const char *help;
+        const char *opts;    /* long options this command takes, space-separated */
+        int (*run) (cmd_opts_t *o, vgpu_error_t *err);
+} command_t;
+
+static const char common_help[] =
+        "  --sysfs-root DIR   sysfs root (env VGPU_SYSFS_ROOT, default /sys)\n"
+        "  --dev-root DIR     dev root (env VGPU_DEV_ROOT, default /dev)\n"
+        "  --state-dir DIR    ledger directory (env VGPU_STATE_DIR, default /run/vgpu-toolkit)\n"
+        "  -h, --help         show this help\n";
+
+static int
+usage_error (const char *what, const char *arg)
+{
+        fprintf (stderr, PROG ": %s \"%.64s\" (see `" PROG " --help`)\n", what, arg);
+        return 2;
+}
+
+static int
+run_types (cmd_opts_t *o, vgpu_error_t *err)
+{
+        vgpu_host_t host;
+        int r = vgpu_host_scan (&o->roots, &host, err);
+
+        if (r < 0)
+                return r;
+        if (o->json)
+                r = vgpu_report_types_json (stdout, &host);
+        else
+                vgpu_report_types (stdout, &host);
+        vgpu_host_free (&host);
+        return r;
+}
+
+static int
+run_list (cmd_opts_t *o, vgpu_error_t *err)
+{
+        _cleanup_free_ vgpu_mdev_t *mdevs = NULL;
+        _cleanup_free_ vgpu_record_t *recs = NULL;
+        size_t n = 0, n_recs = 0;
+        int r;
+
+        r = vgpu_mdev_list (&o->roots, &mdevs, &n, err);
+        if (r == 0)
+                r = vgpu_ledger_snapshot (&o->roots, &recs, &n_recs, err);
+        if (r < 0)
+                return r;
+        if (o->json)
+                return vgpu_report_list_json (stdout, mdevs, n, recs, n_recs);
+        vgpu_report_list (stdout, mdevs, n, recs, n_recs);
+        return 0;
+}
+
+static int
+run_allocate (cmd_opts_t *o, vgpu_error_t *err)
+{
+        vgpu_selector_t sel = { .type = o->type, .parent = o->parent, .min_w = o->min_w, .min_h = o->min_h };
+        vgpu_owner_info_t who = { .owner = o->owner, .stage = o->stage ? o->stage : "vgpuctl", .pid = (pid_t) o->pid };
+        vgpu_mdev_t mdevs[VGPU_ALLOC_MAX];
+        size_t n = 0;
+        int r;
+
+        if (!o->owner || !o->type)
+                return vgpu_error_set (err, EINVAL, "allocate needs --owner and --type");
+        r = vgpu_allocate (&o->roots, &sel, &who, o->count ? o->count : 1, mdevs, &n, err);
+        if (r < 0)
+                return r;
+        if (o->json)
+                return vgpu_report_alloc_json (stdout, o->owner, mdevs, n);
+        vgpu_report_alloc (stdout, mdevs, n);
+        return 0;
+}
+
+static int
+run_release (cmd_opts_t *o, vgpu_error_t *err)
+{
+        unsigned timeout = o->timeout_ms ? (unsigned) o->timeout_ms : VGPU_RELEASE_TIMEOUT_MS;
+
+        if (!!o->owner == !!o->uuid)
+                return vgpu_error_set (err, EINVAL, "release needs exactly one of --owner and --uuid");
+        if (o->uuid)
+                return vgpu_release_uuid (&o->roots, o->uuid, timeout, err);
+        return vgpu_release_owner (&o->roots, o->owner, timeout, NULL, err);
+}
+
+static int
+run_gc (cmd_opts_t *o, vgpu_error_t *err)
+{
+        _cleanup_free_ vgpu_gc_action_t *acts = NULL;
+        size_t n = 0;
+        int r;
+
+        r = vgpu_gc (&o->roots, o->timeout_ms ? (unsigned) o->timeout_ms : VGPU_RELEASE_TIMEOUT_MS, &acts, &n, err);
+        if (r < 0)
+                return r;
+        if (vgpu_report_gc (stdout, acts, n) > 0)
+                return vgpu_error_set (err, EBUSY, "gc could not reclaim every allocation (see above)");
+        return 0;
+}
+
+static const command_t commands[] = {
+        { "types", "[--json]", "List mdev parents and types (the layout of `mdevctl types`).", "json", run_types },
+        { "list", "[--json]", "List active mdevs with their owner in the ledger.", "json", run_list },
+        { "allocate", "--owner ID --type TYPE|auto [--parent P] [--min-resolution WxH] [--count N] [--pid PID] [--json]",
+          "Create mdevs for an owner through the ledger (node agents); prints their UUIDs.",
+          "owner type parent min-resolution count pid stage json", run_allocate },
+        { "release", "--owner ID | --uuid UUID [--timeout-ms N]",
+          "Remove an owner's mdevs (or one mdev the ledger owns); bounded wait.", "owner uuid timeout-ms", run_release },
+        { "gc", "[--timeout-ms N]", "Reclaim allocations whose container is gone or whose release is pending.",
+          "timeout-ms", run_gc },
+};
+
+static void
+print_help (FILE *out, const command_t *c)
+{
+        if (c) {
+                fprintf (out, "Usage: " PROG " [OPTIONS] %s %s\n\n%s\n\nOptions:\n%s", c->name, c->usage, c->help,
+                         common_help);
+                return;
+        }
+        fprintf (out, "Usage: " PROG " [OPTIONS] COMMAND [ARGS]\n\nGive containers Intel GVT-g vGPUs: admin and node-agent CLI.\n\nCommands:\n");
+        for (size_t i = 0; i < ARRAY_SIZE (commands); i++)
+                fprintf (out, "  %-9s %s\n", commands[i].name, commands[i].help);
+        fprintf (out, "\nOptions:\n%s  --version          print the version\n\n`" PROG " COMMAND --help` shows a command's options.\n", common_help);
+}
+
+enum { OPT_SYSFS = 256, OPT_DEV, OPT_STATE, OPT_JSON, OPT_OWNER, OPT_TYPE, OPT_PARENT, OPT_MINRES, OPT_COUNT,
+       OPT_PID, OPT_STAGE, OPT_UUID, OPT_TIMEOUT, OPT_VERSION };
+
+static const struct option long_opts[] = {
+        { "sysfs-root", required_argument, NULL, OPT_SYSFS }, { "dev-root", required_argument, NULL, OPT_DEV },
+        { "state-dir", required_argument, NULL, OPT_STATE },  { "json", no_argument, NULL, OPT_JSON },
+        { "owner", required_argument, NULL, OPT_OWNER },      { "type", required_argument, NULL, OPT_TYPE },
+        { "parent", required_argument, NULL, OPT_PARENT },    { "min-resolution", required_argument, NULL, OPT_MINRES },
+        { "count", required_argument, NULL, OPT_COUNT },      { "pid", required_argument, NULL, OPT_PID },
+        { "stage", required_argument, NULL, OPT_STAGE },      { "uuid", required_argument, NULL, OPT_UUID },
+        { "timeout-ms", required_argument, NULL, OPT_TIMEOUT }, { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, OPT_VERSION },        { NULL, 0, NULL, 0 },
+};
+
+static const char *
+opt_name (int val)
+{
+        for (size_t i = 0; long_opts[i].name; i++)
+                if (long_opts[i].val == val)
+                        return long_opts[i].name;
+        return "?";
+}
+
+static bool
+command_takes (const command_t *c, const char *name)
+{
+        size_t len = strlen (name);
+
+        for (const char *p = c->opts; (p = strstr (p, name)); p += len)
+                if ((p == c->opts || p[-1] == ' ') && (p[len] == ' ' || p[len] == '\0'))
+                        return true;
+        return false;
+}
+
+static int
+number (const char *name, const char *arg, unsigned long long max, unsigned long long *ret)
+{
+        if (vgpu_parse_uint (arg, max, ret) < 0 || *ret == 0) {
+                fprintf (stderr, PROG ": --%s \"%.64s\" is not a number between 1 and %llu\n", name, arg, max);
+                return 2;
+        }
+        return 0;
+}
+
+/* One option into o; 0, or an exit code for a usage error. */
+static int
+take_option (cmd_opts_t *o, int c, const char *arg, vgpu_error_t *err)
+{
+        switch (c) {
+        case OPT_SYSFS: return vgpu_roots_set (&o->roots, "sysfs", arg, err) < 0 ? 2 : 0;
+        case OPT_DEV: return vgpu_roots_set (&o->roots, "dev", arg, err) < 0 ? 2 : 0;
+        case OPT_STATE: return vgpu_roots_set (&o->roots, "state", arg, err) < 0 ? 2 : 0;
+        case OPT_JSON: o->json = true; return 0;
+        case OPT_OWNER: o->owner = arg; return 0;
+        case OPT_TYPE: o->type = arg; return 0;
+        case OPT_PARENT: o->parent = arg; return 0;
+        case OPT_STAGE: o->stage = arg; return 0;
+        case OPT_UUID: o->uuid = arg; return 0;
+        case OPT_COUNT: return number ("count", arg, VGPU_ALLOC_MAX, &o->count);
+        case OPT_PID: return number ("pid", arg, 4194304, &o->pid);
+        case OPT_TIMEOUT: return number ("timeout-ms", arg, 3600000, &o->timeout_ms);
+        case OPT_MINRES:
+                if (vgpu_parse_resolution (arg, &o->min_w, &o->min_h) < 0) {
+                        fprintf (stderr, PROG ": --min-resolution \"%.64s\" is not WIDTHxHEIGHT\n", arg);
+                        return 2;
+                }
+                return 0;
+        default: return 2;
+        }
+}
+
+static int
+parse (int argc, char **argv, const command_t *cmd, cmd_opts_t *o, vgpu_error_t *err)
+{
+        int c;
+
+        opterr = 0;
+        while ((c = getopt_long (argc, argv, cmd ? "h" : "+h", long_opts, NULL)) != -1) {
+                int r;
+
+                if (c == 'h') {
+                        print_help (stdout, cmd);
+                        exit (0);
+                }
+                if (c == OPT_VERSION && !cmd) {
+                        printf (PROG " " VGPU_VERSION "\n");
+                        exit (0);
+                }
+                if (c == '?' || c == ':')
+                        return usage_error ("unknown option or missing value in", argv[optind - 1]);
+                if (c >= OPT_JSON && c != OPT_VERSION && (!cmd || !command_takes (cmd, opt_name (c)))) {
+                        char flag[64];
+
+                        snprintf (flag, sizeof flag, "--%s", opt_name (c));
+                        return usage_error (cmd ? "option not valid for this command:" : "option before the command:", flag);
+                }
+                r = take_option (o, c, optarg, err);
+                if (r == 2 && err->code) {
+                        vgpu_error_print (PROG, err);
+                        return 2;
+                }
+                if (r)
+                        return r;
+        }
+        return 0;
+}
+
+int
+main (int argc, char **argv)
+{
+        vgpu_error_t err = { 0 };
+        cmd_opts_t o = { 0 };
+        const command_t *cmd = NULL;
+        int r;
+
+        if (vgpu_roots_init (&o.roots, &err) < 0) {
+                vgpu_error_print (PROG, &err);
+                return 2;
+        }
+        r = parse (argc, argv, NULL, &o, &err);
+        if (r)
+                return r;
+        if (optind >= argc) {
+                print_help (stderr, NULL);
+                return 2;
+        }
+        for (size_t i = 0; i < ARRAY_SIZE (commands); i++)
+                if (strcmp (argv[optind], commands[i].name) == 0)
+                        cmd = &commands[i];
+        if (!cmd)
+                return usage_error ("unknown command", argv[optind]);
+        argv += optind;
+        argc -= optind;
+        optind = 1;
+        r = parse (argc, argv, cmd, &o, &err);
+        if (r)
+                return r;
+        if (optind < argc)
+                return usage_error ("unexpected argument", argv[optind]);
+        r = cmd->run (&o, &err);
+        if (r < 0) {
+                vgpu_error_print (PROG, &err);
+                return err.code == EINVAL && strstr (err.msg, "needs") ? 2 : 1;
+        }
+        return 0;
+}
