@@ -1,0 +1,368 @@
+#!/bin/sh
+# guest-test.sh — the checks of the real-kernel tier, the guest's only job (busybox sh).
+#
+# Part 1 proves the kernel and the runtime alone: modules, parents, a raw sysfs create/remove,
+# crun, and the VFIO ioctls from a container that crun itself was told about. Part 2 checks
+# vgpuctl, vgpu-hook and vgpu-cdi against that real kernel. A missing binary fails its checks.
+. /vm/guest-lib.sh
+
+MDEV_BUS=/sys/class/mdev_bus
+DEVICES=/sys/bus/mdev/devices
+export VGPU_SYSFS_ROOT=/sys VGPU_DEV_ROOT=/dev VGPU_STATE_DIR=/run/vgpu-toolkit
+
+avail() { cat "$MDEV_BUS/$1/mdev_supported_types/$2/available_instances"; }
+mdevs() { ls "$DEVICES" 2>/dev/null; }
+group_of() { basename "$(readlink "$DEVICES/$1/iommu_group")"; }
+# MAJ:MIN of a node, in decimal like /sys/class/vfio/N/dev.
+node_numbers() {
+	set -- $(stat -c '%t %T' "$1" 2>/dev/null) || return 1
+	[ $# = 2 ] && echo "$((0x$1)):$((0x$2))"
+}
+have() {
+	command -v "$1" >/dev/null && return 0
+	note "$1 is not in the guest (not built yet?)"
+	return 1
+}
+
+# The counts a clean guest has; every check that allocates must leave them like this.
+counts() { echo "mtty-1=$(avail mtty mtty-1) mtty-2=$(avail mtty mtty-2) mdpy-vga=$(avail mdpy mdpy-vga)"; }
+CLEAN="mtty-1=24 mtty-2=12 mdpy-vga=4"
+
+# Remove whatever a failed check left, so the next check starts clean. Writes are bounded:
+# remove blocks while a device fd is open.
+reset_state() {
+	for c in $($CRUN list -q 2>/dev/null); do ctr_delete -f "$c" >/dev/null; done
+	for u in $(mdevs); do
+		note "leftover mdev $u: removing"
+		timeout 15 sh -c "echo 1 > $DEVICES/$u/remove" 2>/dev/null
+	done
+	rm -rf /run/vgpu-toolkit
+}
+
+# Describe a group: what the kernel says and what the node is.
+show_group() {
+	note "group $1: /dev/vfio/$1 $(stat -c '%A' "/dev/vfio/$1" 2>/dev/null) $(node_numbers "/dev/vfio/$1")," \
+		"/sys/class/vfio/$1/dev $(cat "/sys/class/vfio/$1/dev" 2>/dev/null)," \
+		"iommu group name $(cat "/sys/kernel/iommu_groups/$1/name" 2>/dev/null)"
+}
+
+gone() { # UUID GROUP: no mdev dir, no node, no iommu group
+	[ ! -e "$DEVICES/$1" ] && [ ! -e "/dev/vfio/$2" ] && [ ! -e "/sys/kernel/iommu_groups/$2" ]
+}
+
+# ---- part 1: kernel and runtime only ----
+
+k_modules() {
+	vm_load_modules
+	missing=
+	for m in vfio vfio_iommu_type1 mdev mtty mdpy mbochs; do
+		[ -d "/sys/module/$m" ] || missing="$missing $m"
+	done
+	[ -z "$missing" ] || note "not loaded:$missing"
+	[ -z "$missing" ]
+}
+
+k_parents() {
+	for p in mtty mdpy mbochs; do
+		[ -d "$MDEV_BUS/$p/mdev_supported_types" ] || return 1
+		for t in "$MDEV_BUS/$p"/mdev_supported_types/*; do
+			note "sysfs: $p $(basename "$t") available=$(cat "$t/available_instances") name=\"$(cat "$t/name" 2>/dev/null)\""
+		done
+	done
+	[ "$(counts)" = "$CLEAN" ]
+}
+
+k_raw_create() {
+	RAW_UUID=$(uuidgen)
+	echo "$RAW_UUID" >"$MDEV_BUS/mtty/mdev_supported_types/mtty-2/create" || return 1
+	[ -d "$DEVICES/$RAW_UUID" ] || return 1
+	RAW_GROUP=$(group_of "$RAW_UUID")
+	show_group "$RAW_GROUP"
+	note "after one mtty-2: $(counts)"
+	[ -c "/dev/vfio/$RAW_GROUP" ] &&
+		[ "$(node_numbers "/dev/vfio/$RAW_GROUP")" = "$(cat "/sys/class/vfio/$RAW_GROUP/dev")" ] &&
+		[ "$(counts)" = "mtty-1=22 mtty-2=11 mdpy-vga=4" ]
+}
+
+k_crun_hello() {
+	ctr_rootfs
+	ctr_bundle /tmp/b-hello || return 1
+	echo 'echo hello from pid $$' >"$CTR_ROOTFS/job.sh"
+	ctr_create hello /tmp/b-hello || { sed 's/^/# hello: /' /tmp/b-hello/out; return 1; }
+	cg=$(cut -d: -f3 "/proc/$(ctr_pid hello)/cgroup")
+	note "hello: container cgroup $cg (seen from the guest)"
+	ctr_start_wait hello
+	ctr_delete hello
+	sed 's/^/# hello: /' /tmp/b-hello/out
+	grep -q '^hello from pid 1$' /tmp/b-hello/out && [ "$cg" != / ] && [ -d "/sys/fs/cgroup$cg" ]
+}
+
+# crun told about the nodes (linux.devices + an allow rule): the probe's ioctls work.
+k_probe_allowed() {
+	majmin=$(cat "/sys/class/vfio/$RAW_GROUP/dev")
+	ctr_bundle /tmp/b-raw ".linux.devices = [
+	    {path: \"/dev/vfio/vfio\", type: \"c\", major: 10, minor: 196, fileMode: 438},
+	    {path: \"/dev/vfio/$RAW_GROUP\", type: \"c\", major: ${majmin%:*}, minor: ${majmin#*:}, fileMode: 438}]
+	  | .linux.resources.devices += [
+	    {allow: true, type: \"c\", major: 10, minor: 196, access: \"rwm\"},
+	    {allow: true, type: \"c\", major: ${majmin%:*}, minor: ${majmin#*:}, access: \"rwm\"}]" || return 1
+	echo "ls -l /dev/vfio; exec vfio-probe auto $RAW_UUID" >"$CTR_ROOTFS/job.sh"
+	ctr_create raw /tmp/b-raw && ctr_start_wait raw
+	ctr_delete raw
+	sed 's/^/# raw: /' /tmp/b-raw/out
+	grep -q '^vfio-probe: all ok' /tmp/b-raw/out
+}
+
+# The same node mknod'ed into the container's /dev without an allow rule: EPERM on open.
+k_probe_denied() {
+	majmin=$(cat "/sys/class/vfio/$RAW_GROUP/dev")
+	ctr_bundle /tmp/b-deny '.linux.resources.devices += [{allow: true, type: "c", major: 10, minor: 196, access: "rwm"}]' ||
+		return 1
+	echo "ls -l /dev/vfio; exec vfio-probe auto $RAW_UUID" >"$CTR_ROOTFS/job.sh"
+	ctr_create deny /tmp/b-deny || return 1
+	pid=$(ctr_pid deny)
+	mkdir -p "/proc/$pid/root/dev/vfio"
+	mknod -m 666 "/proc/$pid/root/dev/vfio/vfio" c 10 196
+	mknod -m 666 "/proc/$pid/root/dev/vfio/$RAW_GROUP" c "${majmin%:*}" "${majmin#*:}"
+	ctr_start_wait deny
+	ctr_delete deny
+	sed 's/^/# deny: /' /tmp/b-deny/out
+	grep -q "^vfio-probe: open /dev/vfio/$RAW_GROUP: EPERM" /tmp/b-deny/out
+}
+
+k_raw_remove() {
+	echo 1 >"$DEVICES/$RAW_UUID/remove" || return 1
+	gone "$RAW_UUID" "$RAW_GROUP" && [ "$(counts)" = "$CLEAN" ]
+}
+
+# ---- part 2: the project's binaries ----
+
+# parent type count, one a line, from mdevctl-types text on stdin.
+types_triples() {
+	awk '/^[^ ]/ { p = $1 } /^  [^ ]/ { t = $1 } /^    Available instances:/ { print p, t, $3 }' | sort
+}
+sysfs_triples() {
+	for t in "$MDEV_BUS"/*/mdev_supported_types/*; do
+		p=${t%/mdev_supported_types/*}
+		echo "${p##*/} ${t##*/} $(cat "$t/available_instances")"
+	done | sort
+}
+
+c1_types() {
+	have vgpuctl || return 1
+	sysfs_triples >/tmp/types.sysfs
+	vgpuctl types >/tmp/types.out 2>&1 || { sed 's/^/# /' /tmp/types.out; return 1; }
+	types_triples </tmp/types.out >/tmp/types.vgpuctl
+	mdevctl types 2>/dev/null | types_triples >/tmp/types.mdevctl
+	vgpuctl types --json 2>/dev/null | jq -r '.[] | to_entries[] | .key as $p | .value[] | to_entries[]
+	    | "\($p) \(.key) \(.value.available_instances)"' 2>/dev/null | sort >/tmp/types.json
+	sed 's/^/# vgpuctl types: /' /tmp/types.out | head -40
+	r=0
+	for w in vgpuctl mdevctl json; do
+		if cmp -s /tmp/types.sysfs "/tmp/types.$w"; then
+			note "types: $w agrees with sysfs ($(wc -l </tmp/types.sysfs) types)"
+		else
+			note "types: $w differs from sysfs:"
+			diff /tmp/types.sysfs "/tmp/types.$w" | sed 's/^/#   /'
+			[ "$w" = mdevctl ] || r=1
+		fi
+	done
+	grep -qx 'mtty mtty-1 24' /tmp/types.vgpuctl && grep -qx 'mtty mtty-2 12' /tmp/types.vgpuctl &&
+		grep -qx 'mdpy mdpy-vga 4' /tmp/types.vgpuctl && [ "$r" = 0 ]
+}
+
+# A container with the hook in config.json; `$2` extra hook args for createRuntime.
+hook_bundle() {
+	ctr_bundle "$1" ".hooks = {
+	    createRuntime: [{path: \"/usr/bin/vgpu-hook\", args: [\"vgpu-hook\", \"createRuntime\", \"--type\", \"mtty-2\" $2]}],
+	    poststop: [{path: \"/usr/bin/vgpu-hook\", args: [\"vgpu-hook\", \"poststop\"]}]} $3"
+}
+
+c2_hook_container() {
+	have vgpu-hook || return 1
+	hook_bundle /tmp/b-hook || return 1
+	echo 'echo "container sees:"; ls -l /dev/vfio; exec vfio-probe auto $(cat /uuid)' >"$CTR_ROOTFS/job.sh"
+	ctr_create hooked /tmp/b-hook || { sed 's/^/# hooked: /' /tmp/b-hook/out; return 1; }
+	HOOK_UUID=$(mdevs)
+	[ "$(echo "$HOOK_UUID" | wc -w)" = 1 ] || { note "expected one mdev after createRuntime, have: $HOOK_UUID"; return 1; }
+	HOOK_GROUP=$(group_of "$HOOK_UUID")
+	show_group "$HOOK_GROUP"
+	have vgpuctl && vgpuctl list 2>&1 | sed 's/^/# vgpuctl list: /'
+	echo "$HOOK_UUID" >"$CTR_ROOTFS/uuid"
+	ctr_start_wait hooked
+	sed 's/^/# hooked: /' /tmp/b-hook/out
+	grep -q '^vfio-probe: all ok' /tmp/b-hook/out
+}
+
+# After `crun delete` (poststop): no mdev, node or iommu group; the counts are back.
+c3_poststop() {
+	[ -n "$HOOK_UUID" ] || return 1
+	ctr_delete hooked | sed 's/^/# delete: /'
+	note "after delete: $(counts), mdevs: $(mdevs)"
+	gone "$HOOK_UUID" "$HOOK_GROUP" && [ "$(counts)" = "$CLEAN" ]
+}
+
+# Control: the hook without its cgroup step; /dev/vfio/vfio allowed by config, so the group
+# node is what fails, with EPERM.
+c2_hook_control() {
+	have vgpu-hook || return 1
+	hook_bundle /tmp/b-ctl ', "--no-cgroup"' \
+		'| .linux.resources.devices += [{allow: true, type: "c", major: 10, minor: 196, access: "rwm"}]' || return 1
+	echo 'ls -l /dev/vfio; exec vfio-probe auto $(cat /uuid)' >"$CTR_ROOTFS/job.sh"
+	ctr_create control /tmp/b-ctl || { sed 's/^/# control: /' /tmp/b-ctl/out; return 1; }
+	u=$(mdevs)
+	echo "$u" >"$CTR_ROOTFS/uuid"
+	g=$(group_of "$u")
+	ctr_start_wait control
+	ctr_delete control | sed 's/^/# delete: /'
+	sed 's/^/# control: /' /tmp/b-ctl/out
+	grep -q "^vfio-probe: open /dev/vfio/$g: EPERM" /tmp/b-ctl/out && gone "$u" "$g"
+}
+
+# allocate_until OWNER-PREFIX TYPE: allocations made, last error in /tmp/alloc.err.
+allocate_until() {
+	i=0
+	while [ "$i" -lt 40 ] && vgpuctl allocate --owner "$1-$i" --type "$2" >/dev/null 2>/tmp/alloc.err; do
+		i=$((i + 1))
+	done
+	echo "$i"
+}
+
+# The kernel agrees: a raw create now fails with ERRNO's text.
+raw_refused() {
+	out=$(sh -c "echo $(uuidgen) > $MDEV_BUS/$1/mdev_supported_types/$2/create" 2>&1)
+	note "raw create of $2 now: $out"
+	case $out in *"$3"*) return 0 ;; esac
+	return 1
+}
+
+release_prefix() {
+	i=0
+	while [ "$i" -lt "$2" ]; do
+		vgpuctl release --owner "$1-$i" || note "release --owner $1-$i failed"
+		i=$((i + 1))
+	done
+}
+
+c4_exhaustion() {
+	have vgpuctl || return 1
+	r=0
+	n=$(allocate_until ex mtty-2)
+	note "mtty-2: $n allocations, then: $(cat /tmp/alloc.err)"
+	[ "$n" = 12 ] || r=1
+	grep -q 'no instance of mtty-2 left on mtty (0 available)' /tmp/alloc.err || r=1
+	raw_refused mtty mtty-2 'No space left on device' || r=1
+	m=$(allocate_until ey mdpy-vga)
+	note "mdpy-vga: $m allocations, then: $(cat /tmp/alloc.err)"
+	[ "$m" = 4 ] || r=1
+	grep -q 'no instance of mdpy-vga left on mdpy (0 available)' /tmp/alloc.err || r=1
+	raw_refused mdpy mdpy-vga 'Too many users' || r=1
+	release_prefix ex "$n"
+	release_prefix ey "$m"
+	left=$(vgpuctl list 2>&1)
+	note "after release: $(counts), mdevs: $(mdevs), vgpuctl list: $left"
+	[ "$(counts)" = "$CLEAN" ] && [ -z "$(mdevs)" ] && [ "$r" = 0 ]
+}
+
+# Release while a process holds the device fd: bounded, non-zero, marked releasing; gc
+# finishes it once the holder is gone.
+c5_release_busy() {
+	have vgpuctl || return 1
+	u=$(vgpuctl allocate --owner busy --type mtty-2) || return 1
+	g=$(group_of "$u")
+	vfio-probe --hold 8 "$g" "$u" >/tmp/holder.out 2>&1 &
+	holder=$!
+	i=0
+	until grep -q holding /tmp/holder.out || [ "$i" -gt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	t0=$(vmtime now)
+	vgpuctl release --owner busy --timeout-ms 1000 >/tmp/rel.out 2>&1
+	rc=$?
+	ms=$(awk -v a="$t0" -v b="$(vmtime now)" 'BEGIN { printf "%d", b - a }')
+	note "release while held: exit $rc after $ms ms: $(cat /tmp/rel.out)"
+	vgpuctl list >/tmp/list.out 2>&1
+	sed 's/^/# vgpuctl list: /' /tmp/list.out
+	r=0
+	[ "$rc" != 0 ] && [ "$ms" -lt 3000 ] && grep -qi releasing /tmp/rel.out && grep -qi releasing /tmp/list.out || r=1
+	wait "$holder"
+	sed 's/^/# holder: /' /tmp/holder.out
+	sleep 1
+	vgpuctl gc >/tmp/gc.out 2>&1 || { r=1; note "gc exit $?"; }
+	sed 's/^/# gc: /' /tmp/gc.out
+	note "after gc: $(counts), mdevs: $(mdevs), list: $(vgpuctl list 2>&1)"
+	gone "$u" "$g" && [ "$(counts)" = "$CLEAN" ] && ! vgpuctl list 2>/dev/null | grep -q "$u" && [ "$r" = 0 ]
+}
+
+# The same through the hook's poststop with a short release timeout.
+c5_hook_busy() {
+	have vgpu-hook && have vgpuctl || return 1
+	u=$(vgpuctl allocate --owner busyhook --type mtty-2) || return 1
+	g=$(group_of "$u")
+	vfio-probe --hold 8 "$g" "$u" >/tmp/holder.out 2>&1 &
+	holder=$!
+	i=0
+	until grep -q holding /tmp/holder.out || [ "$i" -gt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	t0=$(vmtime now)
+	echo '{"ociVersion":"1.0","id":"busyhook","pid":0,"status":"stopped","bundle":"/tmp"}' |
+		vgpu-hook --release-timeout-ms 1000 poststop >/tmp/rel.out 2>&1
+	rc=$?
+	ms=$(awk -v a="$t0" -v b="$(vmtime now)" 'BEGIN { printf "%d", b - a }')
+	note "hook poststop while held: exit $rc after $ms ms: $(cat /tmp/rel.out)"
+	r=0
+	[ "$rc" != 0 ] && [ "$ms" -lt 3000 ] && grep -qi releasing /tmp/rel.out && vgpuctl list 2>&1 | grep -qi releasing || r=1
+	wait "$holder"
+	sleep 1
+	vgpuctl gc >/dev/null 2>&1 || r=1
+	gone "$u" "$g" && [ "$(counts)" = "$CLEAN" ] && [ "$r" = 0 ]
+}
+
+c6_cdi() {
+	have vgpu-cdi || return 1
+	vgpu-cdi generate --pool 2 --type mtty-2 --output - >/tmp/cdi.json 2>/tmp/cdi.err || { sed 's/^/# /' /tmp/cdi.err; return 1; }
+	jq -c '.devices[] | {name, nodes: [.containerEdits.deviceNodes[]? | "\(.path) \(.major):\(.minor)"]}' /tmp/cdi.json 2>&1 |
+		sed 's/^/# cdi: /'
+	jq -r '.devices[].containerEdits.deviceNodes[]? | select(.path | test("^/dev/vfio/[0-9]+$"))
+	    | "\(.path) \(.major):\(.minor)"' /tmp/cdi.json 2>/dev/null | sort -u >/tmp/cdi.nodes
+	n=0
+	r=0
+	while read -r path majmin; do
+		real=$(cat "/sys/class/vfio/${path##*/}/dev" 2>/dev/null)
+		note "cdi node $path $majmin, kernel $real"
+		[ "$majmin" = "$real" ] || r=1
+		n=$((n + 1))
+	done </tmp/cdi.nodes
+	[ "$n" -ge 2 ] && [ "$r" = 0 ]
+}
+
+c6_cleanup() {
+	have vgpu-cdi || return 1
+	for u in $(vgpuctl list --json 2>/dev/null | jq -r '.. | .uuid? // empty' 2>/dev/null); do
+		vgpuctl release --uuid "$u" >/dev/null 2>&1
+	done
+	reset_state
+	[ "$(counts)" = "$CLEAN" ]
+}
+
+vm_setup
+check "modules vfio vfio_iommu_type1 mdev mtty mdpy mbochs load" k_modules
+check "parents mtty mdpy mbochs appear with their types ($CLEAN)" k_parents
+check "raw sysfs create of mtty-2 gives a group node matching /sys/class/vfio/N/dev" k_raw_create
+check "crun runs a busybox container (cgroup2, --no-pivot)" k_crun_hello
+check "VFIO ioctls from a container given the nodes by config.json" k_probe_allowed
+check "a node mknod'ed into a container without a cgroup allow: open EPERM" k_probe_denied
+check "raw sysfs remove: mdev, node and iommu group gone, counts back" k_raw_remove
+reset_state
+check "vgpuctl types matches sysfs (and mdevctl types)" c1_types
+check "hook createRuntime --type mtty-2: the container opens its group and the VFIO ioctls work" c2_hook_container
+check "crun delete (poststop): mdev, node and iommu group gone, counts back" c3_poststop
+reset_state
+check "hook --no-cgroup control: the group node is there but open gives EPERM" c2_hook_control
+reset_state
+check "exhaustion: mtty-2 12 then ENOSPC, mdpy-vga 4 then EUSERS, clear message, nothing left" c4_exhaustion
+reset_state
+check "vgpuctl release of a held device: bounded, non-zero, releasing; gc finishes it" c5_release_busy
+reset_state
+check "vgpu-hook poststop of a held device: bounded, non-zero, releasing; gc finishes it" c5_hook_busy
+reset_state
+check "vgpu-cdi generate --pool 2: pool nodes carry the kernel's group major:minor" c6_cdi
+check "pool released, counts back" c6_cleanup
+tap_done
