@@ -111,7 +111,7 @@ existing (const vgpu_roots_t *roots, vgpu_ledger_t *l, const char *owner, vgpu_m
 
 int
 vgpu_allocate (const vgpu_roots_t *roots, const vgpu_selector_t *sel, const vgpu_owner_info_t *who, size_t count,
-               vgpu_mdev_t *ret, size_t *ret_n, vgpu_error_t *err)
+               vgpu_mdev_t *ret, size_t *ret_n, bool *ret_reused, vgpu_error_t *err)
 {
         _cleanup_ledger_ vgpu_ledger_t l = { -1, -1 };
         vgpu_host_t host = { 0 };
@@ -127,6 +127,8 @@ vgpu_allocate (const vgpu_roots_t *roots, const vgpu_selector_t *sel, const vgpu
                 return r;
         vgpu_crashpoint ("after-lock");
         r = existing (roots, &l, who->owner, ret, ret_n, err);
+        if (ret_reused)
+                *ret_reused = r == 0 && *ret_n > 0;
         if (r < 0 || *ret_n > 0)
                 return r;
         for (; made < count; made++) {

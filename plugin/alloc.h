@@ -28,9 +28,11 @@ typedef struct vgpu_owner_info {
 } vgpu_owner_info_t;
 
 /* Give `owner` count mdevs chosen by sel.  When the owner already holds
- * allocations they are returned instead (hooks may run twice). */
+ * allocations they are returned instead (hooks may run twice) and
+ * *ret_reused (may be NULL) is set, so a failing caller knows not to
+ * release what an earlier stage made. */
 int vgpu_allocate (const vgpu_roots_t *roots, const vgpu_selector_t *sel, const vgpu_owner_info_t *who, size_t count,
-                   vgpu_mdev_t *ret, size_t *ret_n, vgpu_error_t *err);
+                   vgpu_mdev_t *ret, size_t *ret_n, bool *ret_reused, vgpu_error_t *err);
 
 /* Release everything owner holds (0 when nothing: idempotent).  -ETIMEDOUT
  * when a remove stayed blocked past timeout_ms: the record is left releasing

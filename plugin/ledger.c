@@ -227,7 +227,9 @@ vgpu_ledger_get (vgpu_ledger_t *l, const char *uuid, vgpu_record_t *ret, vgpu_er
         r = vgpu_record_parse (text, len, ret, err);
         if (r == 0 && strcmp (ret->uuid, uuid) != 0)
                 r = vgpu_error_set (err, EBADMSG, "ledger record %s names another mdev", name);
-        return r < 0 ? vgpu_error_prefix (err, "ledger record %s", name) : 0;
+        if (r < 0 && err)
+                vgpu_error_prefix (err, "ledger record %s", name);
+        return r;
 }
 
 int

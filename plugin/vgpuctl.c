@@ -90,7 +90,7 @@ run_allocate (cmd_opts_t *o, vgpu_error_t *err)
 
         if (!o->owner || !o->type)
                 return vgpu_error_set (err, EINVAL, "allocate needs --owner and --type");
-        r = vgpu_allocate (&o->roots, &sel, &who, o->count ? o->count : 1, mdevs, &n, err);
+        r = vgpu_allocate (&o->roots, &sel, &who, o->count ? o->count : 1, mdevs, &n, NULL, err);
         if (r < 0)
                 return r;
         if (o->json)
