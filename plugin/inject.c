@@ -1,0 +1,425 @@
+/* inject.c — see inject.h.
+ *
+ * The work always runs in a forked child: with a pid it first joins the
+ * container's mount namespace (setns needs a process that shares its fs
+ * state with no other thread, and must not change the caller's namespace),
+ * and either way it clears its umask so modes land as asked.  The child sends
+ * back one fixed-size report: result, error, undo list.
+ *
+ * Paths are container paths below /dev, checked before anything is touched
+ * and resolved one prefix at a time from an O_PATH fd of the rootfs with
+ * openat2(RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS); on
+ * kernels without openat2 a walk with O_NOFOLLOW per component does the same.
+ * No symlink is followed at all: a /dev or /dev/vfio that is a link is an
+ * error, not something to create nodes through. */
+#include "inject.h"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+
+#include "util.h"
+
+typedef struct ctx {
+        const char *rootfs;
+        int rootfd;
+        vgpu_inject_undo_t *undo;
+} ctx_t;
+
+typedef struct report {
+        int r;
+        vgpu_error_t err;
+        vgpu_inject_undo_t undo;
+} report_t;
+
+typedef struct job {
+        const char *rootfs;
+        const vgpu_node_t *nodes;
+        size_t n;
+        const vgpu_inject_undo_t *undo;   /* for removal */
+} job_t;
+
+typedef int (*work_fn) (const job_t *job, vgpu_inject_undo_t *undo, vgpu_error_t *err);
+
+/* "/dev/vfio/12": absolute, below /dev, no empty, "." or ".." component. */
+static int
+check_path (const char *path, vgpu_error_t *err)
+{
+        size_t len = strnlen (path, 64);
+        const char *c = path + 1;
+
+        if (len == 64 || strncmp (path, "/dev/", 5) != 0 || path[len - 1] == '/')
+                return vgpu_error_set (err, EINVAL, "device node path %.64s: not a file path below /dev/", path);
+        while (*c) {
+                size_t l = strcspn (c, "/");
+
+                if (l == 0 || (l == 1 && c[0] == '.') || (l == 2 && c[0] == '.' && c[1] == '.'))
+                        return vgpu_error_set (err, EINVAL, "device node path %s: empty, . or .. component", path);
+                c += l + (c[l] == '/');
+        }
+        return 0;
+}
+
+static int
+walk_nofollow (int rootfd, const char *rel)
+{
+        _cleanup_close_ int fd = fcntl (rootfd, F_DUPFD_CLOEXEC, 3);
+        char buf[64], *save = NULL;
+
+        if (fd < 0)
+                return -errno;
+        snprintf (buf, sizeof buf, "%s", rel);
+        for (char *comp = strtok_r (buf, "/", &save); comp; comp = strtok_r (NULL, "/", &save)) {
+                int next = openat (fd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                struct stat st;
+
+                if (next < 0) {
+                        if (errno == ENOTDIR && fstatat (fd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                            S_ISLNK (st.st_mode))
+                                return -ELOOP;
+                        return -errno;
+                }
+                close (fd);
+                fd = next;
+        }
+        return TAKE_FD (fd);
+}
+
+/* Open directory rel ("dev/vfio") below the rootfs fd, following no symlink. */
+static int
+open_in_root (int rootfd, const char *rel)
+{
+        struct open_how how = {
+                .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+        };
+        int fd = (int) syscall (SYS_openat2, rootfd, rel, &how, sizeof how);
+
+        if (fd >= 0)
+                return fd;
+        if (errno != ENOSYS)
+                return -errno;
+        return walk_nofollow (rootfd, rel);
+}
+
+static int
+dir_error (const ctx_t *c, const char *rel, int r, vgpu_error_t *err)
+{
+        if (r == -ELOOP)
+                return vgpu_error_set (err, ELOOP, "directory /%s under rootfs %s is a symlink: refusing to follow it",
+                                       rel, c->rootfs);
+        return vgpu_error_sys (err, r, "directory /%s under rootfs %s", rel, c->rootfs);
+}
+
+static int
+record (ctx_t *c, const char *rel, bool is_dir, dev_t rdev, vgpu_error_t *err)
+{
+        vgpu_inject_undo_t *u = c->undo;
+
+        if (u->n == VGPU_INJECT_MAX_CREATED)
+                return vgpu_error_set (err, E2BIG, "more than %d nodes and directories to create under rootfs %s",
+                                       VGPU_INJECT_MAX_CREATED, c->rootfs);
+        snprintf (u->created[u->n], sizeof u->created[u->n], "/%s", rel);
+        u->is_dir[u->n] = is_dir;
+        u->rdev[u->n] = rdev;
+        u->n++;
+        return 0;
+}
+
+/* Open directory rel below the rootfs, making the missing parts 0755. */
+static int
+ensure_dir (ctx_t *c, const char *rel, vgpu_error_t *err)
+{
+        _cleanup_close_ int parent = fcntl (c->rootfd, F_DUPFD_CLOEXEC, 3);
+        char prefix[64];
+        size_t len = strlen (rel);
+
+        if (parent < 0)
+                return vgpu_error_sys (err, errno, "rootfs %s", c->rootfs);
+        for (size_t end = 0; end <= len; end++) {
+                const char *comp;
+                int fd, r;
+
+                if (rel[end] != '/' && rel[end] != '\0')
+                        continue;
+                memcpy (prefix, rel, end);
+                prefix[end] = '\0';
+                comp = strrchr (prefix, '/');
+                comp = comp ? comp + 1 : prefix;
+                fd = open_in_root (c->rootfd, prefix);
+                if (fd == -ENOENT) {
+                        if (mkdirat (parent, comp, 0755) == 0) {
+                                r = record (c, prefix, true, 0, err);
+                                if (r < 0)
+                                        return r;
+                        } else if (errno != EEXIST) {
+                                return vgpu_error_sys (err, errno, "creating directory /%s under rootfs %s", prefix,
+                                                       c->rootfs);
+                        }
+                        fd = open_in_root (c->rootfd, prefix);
+                }
+                if (fd < 0)
+                        return dir_error (c, prefix, fd, err);
+                close (parent);
+                parent = fd;
+        }
+        return TAKE_FD (parent);
+}
+
+static int
+check_node (const ctx_t *c, int dirfd, const char *base, const vgpu_node_t *node, vgpu_error_t *err)
+{
+        struct stat st;
+
+        if (fstatat (dirfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return vgpu_error_sys (err, errno, "device node %s under rootfs %s", node->path, c->rootfs);
+        if (!S_ISCHR (st.st_mode))
+                return vgpu_error_set (err, EEXIST,
+                                       "device node %s under rootfs %s exists but is not a char device (mode 0%o), "
+                                       "expected char %u:%u",
+                                       node->path, c->rootfs, (unsigned) st.st_mode, node->major, node->minor);
+        if (st.st_rdev != makedev (node->major, node->minor))
+                return vgpu_error_set (err, EEXIST, "device node %s under rootfs %s is char %u:%u, expected char %u:%u",
+                                       node->path, c->rootfs, major (st.st_rdev), minor (st.st_rdev), node->major,
+                                       node->minor);
+        return 0;
+}
+
+static int
+make_node (ctx_t *c, const vgpu_node_t *node, vgpu_error_t *err)
+{
+        char dir[64];
+        const char *base;
+        _cleanup_close_ int dirfd = -1;
+        dev_t rdev = makedev (node->major, node->minor);
+        int r;
+
+        snprintf (dir, sizeof dir, "%s", node->path + 1);
+        *strrchr (dir, '/') = '\0';
+        base = strrchr (node->path, '/') + 1;
+        dirfd = ensure_dir (c, dir, err);
+        if (dirfd < 0)
+                return dirfd;
+        if (mknodat (dirfd, base, S_IFCHR | (node->mode & 0777), rdev) < 0) {
+                if (errno != EEXIST)
+                        return vgpu_error_sys (err, errno, "creating device node %s (char %u:%u) under rootfs %s",
+                                               node->path, node->major, node->minor, c->rootfs);
+                return check_node (c, dirfd, base, node, err);   /* there before us: never ours to remove */
+        }
+        r = check_node (c, dirfd, base, node, err);
+        if (r < 0) {
+                unlinkat (dirfd, base, 0);
+                return r;
+        }
+        return record (c, node->path + 1, false, rdev, err);
+}
+
+static int
+open_rootfs (const char *rootfs, vgpu_error_t *err)
+{
+        int fd;
+
+        if (rootfs[0] != '/')
+                return vgpu_error_set (err, EINVAL, "rootfs %s is not an absolute path", rootfs);
+        fd = open (rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return vgpu_error_sys (err, errno, "rootfs %s", rootfs);
+        return fd;
+}
+
+/* Open the directory holding container path `path`; *ret_base is its last
+ * component. */
+static int
+open_parent (int rootfd, const char *path, const char **ret_base)
+{
+        char dir[64];
+        char *slash;
+
+        snprintf (dir, sizeof dir, "%s", path + 1);
+        slash = strrchr (dir, '/');
+        *ret_base = strrchr (path, '/') + 1;
+        if (!slash) {
+                int fd = fcntl (rootfd, F_DUPFD_CLOEXEC, 3);
+
+                return fd < 0 ? -errno : fd;
+        }
+        *slash = '\0';
+        return open_in_root (rootfd, dir);
+}
+
+/* Remove one recorded entry if it is still what we made. */
+static int
+remove_one (const ctx_t *c, const char *path, bool is_dir, dev_t rdev)
+{
+        const char *base;
+        _cleanup_close_ int dirfd = open_parent (c->rootfd, path, &base);
+        struct stat st;
+
+        if (dirfd == -ENOENT)
+                return 0;
+        if (dirfd < 0)
+                return dirfd;
+        if (is_dir) {
+                if (unlinkat (dirfd, base, AT_REMOVEDIR) < 0 && errno != ENOENT && errno != ENOTEMPTY &&
+                    errno != EEXIST)
+                        return -errno;
+                return 0;
+        }
+        if (fstatat (dirfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        if (!S_ISCHR (st.st_mode) || st.st_rdev != rdev)
+                return 0;
+        if (unlinkat (dirfd, base, 0) < 0 && errno != ENOENT)
+                return -errno;
+        return 0;
+}
+
+static int
+remove_all (const ctx_t *c, const vgpu_inject_undo_t *undo, vgpu_error_t *err)
+{
+        int ret = 0;
+
+        for (size_t i = undo->n; i-- > 0;) {
+                int r = remove_one (c, undo->created[i], undo->is_dir[i], undo->rdev[i]);
+
+                if (r < 0 && ret == 0)
+                        ret = vgpu_error_sys (err, r, "removing %s under rootfs %s", undo->created[i], c->rootfs);
+        }
+        return ret;
+}
+
+static int
+inject_work (const job_t *job, vgpu_inject_undo_t *undo, vgpu_error_t *err)
+{
+        _cleanup_close_ int rootfd = open_rootfs (job->rootfs, err);
+        ctx_t c = { .rootfs = job->rootfs, .rootfd = rootfd, .undo = undo };
+
+        if (rootfd < 0)
+                return rootfd;
+        for (size_t i = 0; i < job->n; i++) {
+                int r = make_node (&c, &job->nodes[i], err);
+
+                if (r < 0) {
+                        vgpu_error_t ignored;
+
+                        remove_all (&c, undo, &ignored);
+                        undo->n = 0;
+                        return r;
+                }
+        }
+        return 0;
+}
+
+static int
+undo_work (const job_t *job, vgpu_inject_undo_t *unused, vgpu_error_t *err)
+{
+        _cleanup_close_ int rootfd = open_rootfs (job->rootfs, err);
+        ctx_t c = { .rootfs = job->rootfs, .rootfd = rootfd };
+
+        if (rootfd < 0)
+                return rootfd;
+        return remove_all (&c, job->undo, err);
+}
+
+static void
+child_main (int nsfd, pid_t pid, int out, work_fn fn, const job_t *job)
+{
+        static report_t rep;
+        const char *p = (const char *) &rep;
+        size_t left = sizeof rep;
+
+        prctl (PR_SET_PDEATHSIG, SIGKILL);
+        umask (0);
+        if (nsfd >= 0 && setns (nsfd, CLONE_NEWNS) < 0)
+                rep.r = vgpu_error_sys (&rep.err, errno, "entering the mount namespace of pid %ld", (long) pid);
+        else
+                rep.r = fn (job, &rep.undo, &rep.err);
+        while (left > 0) {
+                ssize_t w = write (out, p, left);
+
+                if (w < 0 && errno == EINTR)
+                        continue;
+                if (w <= 0)
+                        _exit (1);
+                p += w;
+                left -= (size_t) w;
+        }
+        _exit (0);
+}
+
+static int
+run_in_mount_ns (pid_t pid, work_fn fn, const job_t *job, vgpu_inject_undo_t *undo, vgpu_error_t *err)
+{
+        _cleanup_close_ int nsfd = -1, rd = -1, wr = -1;
+        _cleanup_free_ char *buf = NULL;
+        const report_t *rep;
+        int fds[2], status, r;
+        size_t len;
+        pid_t child;
+
+        if (pid < 0)
+                return vgpu_error_set (err, EINVAL, "container pid %ld is not valid", (long) pid);
+        if (pid > 0) {
+                char ns[64];
+
+                snprintf (ns, sizeof ns, "/proc/%ld/ns/mnt", (long) pid);
+                nsfd = open (ns, O_RDONLY | O_CLOEXEC);
+                if (nsfd < 0)
+                        return vgpu_error_sys (err, errno, "mount namespace of container pid %ld", (long) pid);
+        }
+        if (pipe2 (fds, O_CLOEXEC) < 0)
+                return vgpu_error_sys (err, errno, "pipe to the mount namespace helper");
+        rd = fds[0];
+        wr = fds[1];
+        child = fork ();
+        if (child < 0)
+                return vgpu_error_sys (err, errno, "forking the mount namespace helper");
+        if (child == 0)
+                child_main (nsfd, pid, wr, fn, job);
+        vgpu_closep (&wr);
+        r = vgpu_read_fd (rd, sizeof *rep, &buf, &len);
+        while (waitpid (child, &status, 0) < 0 && errno == EINTR)
+                ;
+        rep = (const report_t *) buf;
+        if (r < 0 || len != sizeof *rep || !WIFEXITED (status) || WEXITSTATUS (status) != 0)
+                return vgpu_error_set (err, EIO, "helper in the mount namespace of pid %ld died before reporting",
+                                       (long) pid);
+        if (undo)
+                *undo = rep->undo;
+        if (rep->r < 0 && err)
+                *err = rep->err;
+        return rep->r < 0 ? -rep->err.code : 0;
+}
+
+int
+vgpu_inject_nodes (pid_t pid, const char *rootfs, const vgpu_node_t *nodes, size_t n, vgpu_inject_undo_t *undo,
+                   vgpu_error_t *err)
+{
+        job_t job = { .rootfs = rootfs, .nodes = nodes, .n = n };
+
+        undo->n = 0;
+        for (size_t i = 0; i < n; i++) {
+                int r = check_path (nodes[i].path, err);
+
+                if (r < 0)
+                        return r;
+        }
+        return run_in_mount_ns (pid, inject_work, &job, undo, err);
+}
+
+int
+vgpu_inject_undo (pid_t pid, const char *rootfs, const vgpu_inject_undo_t *undo, vgpu_error_t *err)
+{
+        job_t job = { .rootfs = rootfs, .undo = undo };
+
+        if (undo->n == 0)
+                return 0;
+        return run_in_mount_ns (pid, undo_work, &job, NULL, err);
+}
