@@ -1,0 +1,15 @@
+# scripts/deps.sh — install what is missing on Debian 12 (as root); sourced.
+# deps_install PKG...: apt-get install only the packages not yet installed.
+deps_install() {
+	local missing=() p
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	echo "installing: ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+BUILD_DEPS=(gcc meson ninja-build pkg-config libjson-c-dev uuid-dev libcap-dev libseccomp-dev libfuse3-dev fuse3 libcmocka-dev)
+RUNTIME_DEPS=(runc crun podman busybox-static python3 mdevctl uuid-runtime util-linux iproute2)
+FUZZ_DEPS=(clang libclang-rt-14-dev)

@@ -1,0 +1,35 @@
+#!/bin/bash
+# Every test on a fresh Debian 12 machine, as root: installs what is
+# missing, builds with -Werror, runs units, simulator, runtime and fuzz
+# suites, then the same units and simulator tests under ASan+UBSan, then the
+# real-kernel VM tier (tests/vm/run).  VGPU_SKIP_VM=1 skips the VM tier and
+# says so.  Exits non-zero on any failure.
+set -eu
+cd "$(dirname "$0")/.."
+. scripts/deps.sh
+deps_install "${BUILD_DEPS[@]}" "${RUNTIME_DEPS[@]}" "${FUZZ_DEPS[@]}"
+
+setup() { # DIR ARGS...
+	local d=$1
+	shift
+	if [ -d "$d" ]; then meson setup --reconfigure "$d" --werror "$@" >/dev/null; else meson setup "$d" --werror "$@" >/dev/null; fi
+	meson compile -C "$d"
+}
+
+echo "== build (-Werror)"
+setup build
+echo "== tests"
+meson test -C build --print-errorlogs --no-suite vm
+
+echo "== ASan+UBSan build: unit and simulator tests"
+setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dfuzzers=disabled
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	meson test -C build-asan --print-errorlogs --suite unit --suite sim
+
+if [ "${VGPU_SKIP_VM:-0}" = 1 ]; then
+	echo "== real-kernel VM tier SKIPPED: VGPU_SKIP_VM=1"
+else
+	echo "== real-kernel VM tier"
+	BUILD=$PWD/build tests/vm/run
+fi
+echo "== all tests passed"
