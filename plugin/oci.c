@@ -197,7 +197,7 @@ normal_path (const char *label, const char *base, const char *path, char *ret, s
                 return vgpu_error_set (err, EINVAL, "%s \"%s\" has a \"..\" component", label,
                                        quote (path, strlen (path), q));
         if (r < 0)
-                return vgpu_error_set (err, ENAMETOOLONG, "%s \"%s\" is longer than %zu bytes", label,
+                return vgpu_error_set (err, ENAMETOOLONG, "%s \"%s\" makes a path longer than %zu bytes", label,
                                        quote (path, strlen (path), q), size - 1);
         if (len == 0)
                 strcpy (ret, "/");

@@ -62,7 +62,7 @@ typedef struct vgpu_request {
         char type[VGPU_NAME_MAX];     /* a type id or "auto" */
         char parent[VGPU_NAME_MAX];   /* "" = any */
         unsigned min_w, min_h;        /* 0 = policy default */
-        const char *source;           /* where the type came from: "argument", "annotation", "env" */
+        const char *source;           /* where the type came from: "argument", "annotation", "env"; NULL if none */
 } vgpu_request_t;
 
 /* What the container asks for.  Each field takes its highest source: type

@@ -273,6 +273,7 @@ test_state_size_and_depth (void **unused)
 {
         size_t big = VGPU_JSON_MAX_BYTES + 1, n = 0;
         _cleanup_free_ char *text = malloc (big);
+        _cleanup_free_ char *long_bundle = NULL;
         char deep[512];
 
         assert_non_null (text);
@@ -280,6 +281,15 @@ test_state_size_and_depth (void **unused)
         memcpy (text, "{\"id\":\"a\"}", 10);
         state_fails (text, big, EFBIG, "OCI state is larger than 4194304 bytes");
 
+        long_bundle = malloc (PATH_MAX + 64);
+        assert_non_null (long_bundle);
+        n = (size_t) snprintf (long_bundle, 32, "{\"id\":\"a\",\"bundle\":\"");
+        for (int i = 0; i < PATH_MAX / 2; i++, n += 2)
+                memcpy (long_bundle + n, "/b", 2);
+        memcpy (long_bundle + n, "\"}", 3);
+        state_fails (long_bundle, n + 2, ENAMETOOLONG, "OCI state field \"bundle\" \"/b/b/b/b");
+
+        n = 0;
         n += (size_t) snprintf (deep, sizeof deep, "{\"id\":\"a\",\"x\":");
         for (int i = 0; i < 100; i++)
                 deep[n++] = '[';
@@ -556,6 +566,7 @@ test_rootfs (void **unused)
         assert_int_equal (vgpu_oci_config_rootfs (no_root, "/b", path, sizeof path, &err), -EINVAL);
         strcpy (tiny, "untouched");
         assert_int_equal (vgpu_oci_config_rootfs (rel, "/a/long/bundle/dir", tiny, sizeof tiny, &err), -ENAMETOOLONG);
+        assert_string_equal (err.msg, "config.json root.path \"rootfs\" makes a path longer than 15 bytes");
         assert_string_equal (tiny, "untouched");
 }
 
