@@ -29,7 +29,7 @@
 typedef struct vgpu_oci_state {
         char id[VGPU_CONTAINER_ID_MAX + 1]; /* validated: [A-Za-z0-9][A-Za-z0-9_.-]{0,127} */
         char status[16];                    /* creating|created|running|stopped, "" when absent */
-        pid_t pid;                          /* 0 when absent (runc poststop) or 0 (crun poststop) */
+        pid_t pid;                          /* 0: absent (runc poststop) or given as 0 (crun poststop) */
         char bundle[PATH_MAX];              /* absolute, "" when absent */
         json_object *annotations;           /* owned reference or NULL */
 } vgpu_oci_state_t;
@@ -83,8 +83,9 @@ int vgpu_parse_resolution (const char *s, unsigned *ret_w, unsigned *ret_h);
 /* precreate: apply a plan to config.json in place.  Per node, linux.devices
  * gets {path, type "c", major, minor, fileMode, uid 0, gid 0} (an entry with
  * the same path is replaced) and linux.resources.devices an allow rule "rwm"
- * (not duplicated); each plan env "NAME=value" replaces NAME= in process.env
- * or is appended.  Missing objects and arrays are created; everything else is
+ * at the end (an identical earlier rule is dropped: a deny after it would void
+ * it); each plan env "NAME=value" replaces NAME= in process.env or is
+ * appended.  Missing objects and arrays are created; everything else is
  * left as it was, key order included.  The config is checked before the first
  * edit, so a refused config is left untouched. */
 int vgpu_oci_config_apply (json_object *config, const vgpu_plan_t *plan, vgpu_error_t *err);
