@@ -1,6 +1,7 @@
 #!/bin/sh
 # vm-bench-guest.sh — guest side of bench/vm-bench (busybox sh): one method a row, each cycle
-# an allocate + release of one mtty-2, timed by vmtime around `sh /tmp/cycle.sh METHOD`.
+# an allocate + release of one mtty-2, timed by vmtime around `sh /tmp/cycle.sh METHOD I`.
+# The methods take turns cycle by cycle, so a busy host (TCG shares its cores) slows them alike.
 . /vm/guest-lib.sh
 
 TYPE_DIR=/sys/class/mdev_bus/mtty/mdev_supported_types/mtty-2
@@ -8,7 +9,7 @@ TYPE_DIR=/sys/class/mdev_bus/mtty/mdev_supported_types/mtty-2
 # The cycle itself, one file so every method pays the same shell start.
 write_cycle() {
 	cat >/tmp/cycle.sh <<'CYCLE'
-i=$VMTIME_I
+i=$2
 case $1 in
 sh) ;;
 sysfs)
@@ -51,20 +52,32 @@ sleep 100000 &
 HOLDER=$!
 export HOLDER
 
+methods="sh sysfs seed"
+for m in vgpuctl vgpu-hook; do
+	if command -v "$m" >/dev/null; then methods="$methods $m"; else note "$m: not in the guest"; fi
+done
 rc=0
+: >/tmp/samples
+i=0
+while [ "$i" -lt "$cycles" ]; do
+	for m in $methods; do
+		out=$(vmtime run 1 sh /tmp/cycle.sh "$m" "$i" 2>>"/tmp/err.$m" | tail -1)
+		case $out in *" failed=0 "*) ;; *) rc=1 ;; esac
+		echo "$m $(echo "$out" | sed -n 's/.*median=\([0-9.]*\).*/\1/p')" >>/tmp/samples
+	done
+	i=$((i + 1))
+done
 : >/tmp/rows
 for m in sh sysfs seed vgpuctl vgpu-hook; do
-	case $m in vgpuctl | vgpu-hook)
-		command -v "$m" >/dev/null || { note "$m: not in the guest"; echo "$m - -" >>/tmp/rows; rc=1; continue; } ;;
-	esac
-	out=$(vmtime run "$cycles" sh /tmp/cycle.sh "$m" 2>/tmp/err.$m | tail -1)
-	note "$m: $out"
+	awk -v m="$m" '$1 == m { print $2 }' /tmp/samples | sort -n >/tmp/s
+	n=$(wc -l </tmp/s)
+	if [ "$n" = 0 ]; then echo "$m" >>/tmp/rows; continue; fi
+	med=$(awk -v n="$n" '{ v[NR] = $1 } END { if (n % 2) print v[(n + 1) / 2]; else printf "%.1f\n", (v[n / 2] + v[n / 2 + 1]) / 2 }' /tmp/s)
+	echo "$m $med $(head -1 /tmp/s) $(tail -1 /tmp/s)" >>/tmp/rows
 	[ -s "/tmp/err.$m" ] && note "$m stderr: $(head -3 "/tmp/err.$m" | tr '\n' ' ')"
-	left=$(ls /sys/bus/mdev/devices)
-	[ -z "$left" ] || { note "$m left mdevs: $left"; rc=1; }
-	case $out in *" failed=0 "*) ;; *) rc=1 ;; esac
-	echo "$m $(echo "$out" | sed -n 's/.*median=\([0-9.]*\) min=\([0-9.]*\) max=\([0-9.]*\).*/\1 \2 \3/p')" >>/tmp/rows
 done
+left=$(ls /sys/bus/mdev/devices)
+[ -z "$left" ] || { note "mdevs left behind: $left"; rc=1; }
 kill "$HOLDER"
 
 seed=$(awk '$1 == "seed" { print $2 }' /tmp/rows)

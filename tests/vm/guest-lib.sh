@@ -37,7 +37,7 @@ tap_done() {
 	return "$((tap_failed > 0))"
 }
 
-mounted() { grep -q " $1 " /proc/mounts; }
+mounted() { grep -q " $1 " /proc/mounts 2>/dev/null; }
 
 vm_mount() {
 	mkdir -p /proc /sys /dev /run /tmp

@@ -91,10 +91,12 @@ k_crun_hello() {
 	ctr_create hello /tmp/b-hello || { sed 's/^/# hello: /' /tmp/b-hello/out; return 1; }
 	cg=$(cut -d: -f3 "/proc/$(ctr_pid hello)/cgroup")
 	note "hello: container cgroup $cg (seen from the guest)"
+	own=0
+	[ "$cg" != / ] && [ -d "/sys/fs/cgroup$cg" ] && own=1
 	ctr_start_wait hello
 	ctr_delete hello
 	sed 's/^/# hello: /' /tmp/b-hello/out
-	grep -q '^hello from pid 1$' /tmp/b-hello/out && [ "$cg" != / ] && [ -d "/sys/fs/cgroup$cg" ]
+	grep -q '^hello from pid 1$' /tmp/b-hello/out && [ "$own" = 1 ]
 }
 
 # crun told about the nodes (linux.devices + an allow rule): the probe's ioctls work.
@@ -148,15 +150,18 @@ sysfs_triples() {
 	done | sort
 }
 
+# Both JSON layouts: mdevctl's [{PARENT: [{TYPE: {...}}]}] and [{parent, types: [{type, ...}]}].
+TYPES_JQ='.[] | if has("parent") then .parent as $p | .types[] | "\($p) \(.type) \(.available_instances)"
+    else to_entries[] | .key as $p | .value[] | to_entries[] | "\($p) \(.key) \(.value.available_instances)" end'
+
 c1_types() {
 	have vgpuctl || return 1
 	sysfs_triples >/tmp/types.sysfs
 	vgpuctl types >/tmp/types.out 2>&1 || { sed 's/^/# /' /tmp/types.out; return 1; }
 	types_triples </tmp/types.out >/tmp/types.vgpuctl
 	mdevctl types 2>/dev/null | types_triples >/tmp/types.mdevctl
-	vgpuctl types --json 2>/dev/null | jq -r '.[] | to_entries[] | .key as $p | .value[] | to_entries[]
-	    | "\($p) \(.key) \(.value.available_instances)"' 2>/dev/null | sort >/tmp/types.json
-	sed 's/^/# vgpuctl types: /' /tmp/types.out | head -40
+	vgpuctl types --json 2>/dev/null | jq -r "$TYPES_JQ" 2>/dev/null | sort >/tmp/types.json
+	sed 's/^/# vgpuctl types: /' /tmp/types.out | head -12
 	r=0
 	for w in vgpuctl mdevctl json; do
 		if cmp -s /tmp/types.sysfs "/tmp/types.$w"; then
@@ -250,11 +255,17 @@ c4_exhaustion() {
 	n=$(allocate_until ex mtty-2)
 	note "mtty-2: $n allocations, then: $(cat /tmp/alloc.err)"
 	[ "$n" = 12 ] || r=1
+	grep -Eq 'no instance of mtty-2 left on (mtty|any parent) \(0 available\)' /tmp/alloc.err || r=1
+	vgpuctl allocate --owner ex-p --type mtty-2 --parent mtty >/dev/null 2>/tmp/alloc.err && r=1
+	note "mtty-2 --parent mtty: $(cat /tmp/alloc.err)"
 	grep -q 'no instance of mtty-2 left on mtty (0 available)' /tmp/alloc.err || r=1
 	raw_refused mtty mtty-2 'No space left on device' || r=1
 	m=$(allocate_until ey mdpy-vga)
 	note "mdpy-vga: $m allocations, then: $(cat /tmp/alloc.err)"
 	[ "$m" = 4 ] || r=1
+	grep -Eq 'no instance of mdpy-vga left on (mdpy|any parent) \(0 available\)' /tmp/alloc.err || r=1
+	vgpuctl allocate --owner ey-p --type mdpy-vga --parent mdpy >/dev/null 2>/tmp/alloc.err && r=1
+	note "mdpy-vga --parent mdpy: $(cat /tmp/alloc.err)"
 	grep -q 'no instance of mdpy-vga left on mdpy (0 available)' /tmp/alloc.err || r=1
 	raw_refused mdpy mdpy-vga 'Too many users' || r=1
 	release_prefix ex "$n"
@@ -265,54 +276,55 @@ c4_exhaustion() {
 }
 
 # Release while a process holds the device fd: bounded, non-zero, marked releasing; gc
-# finishes it once the holder is gone.
-c5_release_busy() {
+# finishes it once the holder is gone. busy_* share BUSY_UUID/BUSY_GROUP/BUSY_HOLDER.
+busy_start() {
 	have vgpuctl || return 1
-	u=$(vgpuctl allocate --owner busy --type mtty-2) || return 1
-	g=$(group_of "$u")
-	vfio-probe --hold 8 "$g" "$u" >/tmp/holder.out 2>&1 &
-	holder=$!
+	BUSY_UUID=$(vgpuctl allocate --owner "$1" --type mtty-2) || return 1
+	BUSY_GROUP=$(group_of "$BUSY_UUID")
+	vfio-probe --hold 8 "$BUSY_GROUP" "$BUSY_UUID" >/tmp/holder.out 2>&1 &
+	BUSY_HOLDER=$!
 	i=0
 	until grep -q holding /tmp/holder.out || [ "$i" -gt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	grep -q holding /tmp/holder.out
+}
+
+# busy_release CMD...: the release must give up within 1000 ms + slack, fail, and say releasing.
+busy_release() {
+	[ -n "$BUSY_UUID" ] || return 1
 	t0=$(vmtime now)
-	vgpuctl release --owner busy --timeout-ms 1000 >/tmp/rel.out 2>&1
+	"$@" >/tmp/rel.out 2>&1
 	rc=$?
 	ms=$(awk -v a="$t0" -v b="$(vmtime now)" 'BEGIN { printf "%d", b - a }')
 	note "release while held: exit $rc after $ms ms: $(cat /tmp/rel.out)"
-	vgpuctl list >/tmp/list.out 2>&1
-	sed 's/^/# vgpuctl list: /' /tmp/list.out
-	r=0
-	[ "$rc" != 0 ] && [ "$ms" -lt 3000 ] && grep -qi releasing /tmp/rel.out && grep -qi releasing /tmp/list.out || r=1
-	wait "$holder"
-	sed 's/^/# holder: /' /tmp/holder.out
-	sleep 1
-	vgpuctl gc >/tmp/gc.out 2>&1 || { r=1; note "gc exit $?"; }
-	sed 's/^/# gc: /' /tmp/gc.out
-	note "after gc: $(counts), mdevs: $(mdevs), list: $(vgpuctl list 2>&1)"
-	gone "$u" "$g" && [ "$(counts)" = "$CLEAN" ] && ! vgpuctl list 2>/dev/null | grep -q "$u" && [ "$r" = 0 ]
+	note "meanwhile the kernel has: $DEVICES/$BUSY_UUID $(test -e "$DEVICES/$BUSY_UUID" && echo present || echo gone)," \
+		"device dir $(ls -d /sys/devices/virtual/mtty/mtty/"$BUSY_UUID" 2>/dev/null || echo gone), /dev/vfio: $(ls /dev/vfio | tr '\n' ' ')"
+	[ "$rc" = 1 ] && [ "$ms" -lt 3000 ] && grep -qi releasing /tmp/rel.out
 }
 
-# The same through the hook's poststop with a short release timeout.
-c5_hook_busy() {
-	have vgpu-hook && have vgpuctl || return 1
-	u=$(vgpuctl allocate --owner busyhook --type mtty-2) || return 1
-	g=$(group_of "$u")
-	vfio-probe --hold 8 "$g" "$u" >/tmp/holder.out 2>&1 &
-	holder=$!
-	i=0
-	until grep -q holding /tmp/holder.out || [ "$i" -gt 50 ]; do sleep 0.1; i=$((i + 1)); done
-	t0=$(vmtime now)
-	echo '{"ociVersion":"1.0","id":"busyhook","pid":0,"status":"stopped","bundle":"/tmp"}' |
-		vgpu-hook --release-timeout-ms 1000 poststop >/tmp/rel.out 2>&1
+busy_listed() {
+	[ -n "$BUSY_UUID" ] || return 1
+	vgpuctl list >/tmp/list.out 2>&1
+	sed 's/^/# vgpuctl list: /' /tmp/list.out
+	note "ledger: $(ls "$VGPU_STATE_DIR/ledger" 2>&1 | tr '\n' ' ')"
+	grep "$BUSY_UUID" /tmp/list.out | grep -qi releasing
+}
+
+busy_gc() {
+	[ -n "$BUSY_UUID" ] || return 1
+	wait "$BUSY_HOLDER"
+	sed 's/^/# holder: /' /tmp/holder.out | tail -2
+	vgpuctl gc >/tmp/gc.out 2>&1
 	rc=$?
-	ms=$(awk -v a="$t0" -v b="$(vmtime now)" 'BEGIN { printf "%d", b - a }')
-	note "hook poststop while held: exit $rc after $ms ms: $(cat /tmp/rel.out)"
-	r=0
-	[ "$rc" != 0 ] && [ "$ms" -lt 3000 ] && grep -qi releasing /tmp/rel.out && vgpuctl list 2>&1 | grep -qi releasing || r=1
-	wait "$holder"
-	sleep 1
-	vgpuctl gc >/dev/null 2>&1 || r=1
-	gone "$u" "$g" && [ "$(counts)" = "$CLEAN" ] && [ "$r" = 0 ]
+	sed 's/^/# gc: /' /tmp/gc.out
+	note "after gc (exit $rc): $(counts), mdevs: $(mdevs), list: $(vgpuctl list 2>&1)"
+	[ "$rc" = 0 ] && gone "$BUSY_UUID" "$BUSY_GROUP" && [ "$(counts)" = "$CLEAN" ] &&
+		! vgpuctl list 2>/dev/null | grep -q "$BUSY_UUID"
+}
+
+hook_poststop_busyhook() {
+	have vgpu-hook || return 1
+	echo '{"ociVersion":"1.0","id":"busyhook","pid":0,"status":"stopped","bundle":"/tmp"}' |
+		vgpu-hook --release-timeout-ms 1000 poststop
 }
 
 c6_cdi() {
@@ -359,9 +371,19 @@ check "hook --no-cgroup control: the group node is there but open gives EPERM" c
 reset_state
 check "exhaustion: mtty-2 12 then ENOSPC, mdpy-vga 4 then EUSERS, clear message, nothing left" c4_exhaustion
 reset_state
-check "vgpuctl release of a held device: bounded, non-zero, releasing; gc finishes it" c5_release_busy
+BUSY_UUID=
+check "a holder keeps an allocated mtty-2's device fd open" busy_start busy
+check "vgpuctl release --timeout-ms 1000 of the held device: exit 1 within bound, says releasing" \
+	busy_release vgpuctl release --owner busy --timeout-ms 1000
+check "vgpuctl list shows the held device releasing" busy_listed
+check "after the holder exits, vgpuctl gc removes it; counts back" busy_gc
 reset_state
-check "vgpu-hook poststop of a held device: bounded, non-zero, releasing; gc finishes it" c5_hook_busy
+BUSY_UUID=
+check "a holder keeps an allocated mtty-2's device fd open (for the hook)" busy_start busyhook
+check "vgpu-hook --release-timeout-ms 1000 poststop of the held device: exit 1 within bound, says releasing" \
+	busy_release hook_poststop_busyhook
+check "vgpuctl list shows it releasing" busy_listed
+check "after the holder exits, vgpuctl gc removes it; counts back" busy_gc
 reset_state
 check "vgpu-cdi generate --pool 2: pool nodes carry the kernel's group major:minor" c6_cdi
 check "pool released, counts back" c6_cleanup

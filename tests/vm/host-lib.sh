@@ -199,7 +199,7 @@ vm_boot() {
 		-append "console=ttyS0 panic=1 loglevel=4 vfio.enable_unsafe_noiommu_mode=1 $extra" \
 		</dev/null >"$work/qemu.out" 2>&1 &
 	qemu_pid=$!
-	echo "vm: booted qemu pid $qemu_pid (timeout $limit s), console log $log"
+	echo "vm: booted qemu pid $qemu_pid (timeout $limit s, host load $(cut -d" " -f1-3 /proc/loadavg)), console log $log"
 	while kill -0 "$qemu_pid" 2>/dev/null; do
 		if [ "$waited" -ge $((limit * 2)) ]; then
 			echo "vm: guest did not finish in $limit s: killing qemu pid $qemu_pid"
