@@ -27,7 +27,7 @@ not_ok() {
 }
 # check DESC CMD [ARG...]: ok when CMD exits 0.
 check() {
-	desc=$1
+	local desc=$1
 	shift
 	if "$@"; then ok "$desc"; else not_ok "$desc"; fi
 }
@@ -56,7 +56,7 @@ vm_mount() {
 
 # Every module of /vm/modules.order, in that order (dependencies first).
 vm_load_modules() {
-	failed=
+	local m failed=
 	for m in $(cat /vm/modules.order); do
 		insmod "/lib/modules/vm/$m" 2>/tmp/insmod.err || failed="$failed $m($(cat /tmp/insmod.err))"
 	done
@@ -98,8 +98,8 @@ ctr_status() { $CRUN state "$1" 2>/dev/null | jq -r .status; }
 
 # ctr_start_wait ID: start and wait (30 s at most) for the process to exit.
 ctr_start_wait() {
+	local i=0
 	$CRUN start "$1" || return 1
-	i=0
 	while [ "$(ctr_status "$1")" != stopped ]; do
 		i=$((i + 1))
 		[ "$i" -le 300 ] || return 1

@@ -31,6 +31,7 @@ CLEAN="mtty-1=24 mtty-2=12 mdpy-vga=4"
 # Remove whatever a failed check left, so the next check starts clean. Writes are bounded:
 # remove blocks while a device fd is open.
 reset_state() {
+	local c u
 	for c in $($CRUN list -q 2>/dev/null); do ctr_delete -f "$c" >/dev/null; done
 	for u in $(mdevs); do
 		note "leftover mdev $u: removing"
@@ -226,7 +227,7 @@ c2_hook_control() {
 
 # allocate_until OWNER-PREFIX TYPE: allocations made, last error in /tmp/alloc.err.
 allocate_until() {
-	i=0
+	local i=0
 	while [ "$i" -lt 40 ] && vgpuctl allocate --owner "$1-$i" --type "$2" >/dev/null 2>/tmp/alloc.err; do
 		i=$((i + 1))
 	done
@@ -235,6 +236,7 @@ allocate_until() {
 
 # The kernel agrees: a raw create now fails with ERRNO's text.
 raw_refused() {
+	local out
 	out=$(sh -c "echo $(uuidgen) > $MDEV_BUS/$1/mdev_supported_types/$2/create" 2>&1)
 	note "raw create of $2 now: $out"
 	case $out in *"$3"*) return 0 ;; esac
@@ -242,7 +244,7 @@ raw_refused() {
 }
 
 release_prefix() {
-	i=0
+	local i=0
 	while [ "$i" -lt "$2" ]; do
 		vgpuctl release --owner "$1-$i" || note "release --owner $1-$i failed"
 		i=$((i + 1))
@@ -309,6 +311,17 @@ busy_listed() {
 	grep "$BUSY_UUID" /tmp/list.out | grep -qi releasing
 }
 
+# gc while the holder still has the fd: the kernel has dropped the bus link already, but the
+# remove is pending, so the record must stay (and the holder must keep its device).
+busy_gc_early() {
+	[ -n "$BUSY_UUID" ] || return 1
+	vgpuctl gc >/tmp/gc.out 2>&1
+	rc=$?
+	note "gc while held (exit $rc): $(cat /tmp/gc.out)"
+	[ "$rc" = 0 ] && [ -e "$VGPU_STATE_DIR/ledger/$BUSY_UUID.json" ] && kill -0 "$BUSY_HOLDER" &&
+		[ -e "/sys/devices/virtual/mtty/mtty/$BUSY_UUID" ]
+}
+
 busy_gc() {
 	[ -n "$BUSY_UUID" ] || return 1
 	wait "$BUSY_HOLDER"
@@ -325,6 +338,28 @@ hook_poststop_busyhook() {
 	have vgpu-hook || return 1
 	echo '{"ociVersion":"1.0","id":"busyhook","pid":0,"status":"stopped","bundle":"/tmp"}' |
 		vgpu-hook --release-timeout-ms 1000 poststop
+}
+
+# Side by side with mdevctl: an mdev vgpu-toolkit did not create is listed unowned and never
+# touched by gc or by releases; mdevctl sees vgpuctl's allocation as an ordinary mdev.
+c7_foreign() {
+	have vgpuctl || return 1
+	f=$(uuidgen)
+	mdevctl start -u "$f" -p mtty --type mtty-1 || return 1
+	u=$(vgpuctl allocate --owner side --type mtty-2) || return 1
+	vgpuctl list 2>&1 | sed 's/^/# vgpuctl list: /'
+	mdevctl list 2>&1 | sed 's/^/# mdevctl list: /'
+	r=0
+	vgpuctl list 2>/dev/null | grep "$f" | grep -q unowned || r=1
+	mdevctl list 2>/dev/null | grep -q "$u" || r=1
+	vgpuctl gc >/dev/null 2>&1 || r=1
+	vgpuctl release --owner side || r=1
+	vgpuctl release --uuid "$f" >/tmp/foreign.err 2>&1 && r=1
+	note "release --uuid of the foreign mdev: $(cat /tmp/foreign.err)"
+	[ -d "$DEVICES/$f" ] || r=1
+	[ ! -e "$DEVICES/$u" ] || r=1
+	mdevctl stop -u "$f" || r=1
+	[ "$r" = 0 ] && [ "$(counts)" = "$CLEAN" ]
 }
 
 c6_cdi() {
@@ -371,11 +406,14 @@ check "hook --no-cgroup control: the group node is there but open gives EPERM" c
 reset_state
 check "exhaustion: mtty-2 12 then ENOSPC, mdpy-vga 4 then EUSERS, clear message, nothing left" c4_exhaustion
 reset_state
+check "a foreign mdev (mdevctl start) is listed unowned, survives gc and release --uuid" c7_foreign
+reset_state
 BUSY_UUID=
 check "a holder keeps an allocated mtty-2's device fd open" busy_start busy
 check "vgpuctl release --timeout-ms 1000 of the held device: exit 1 within bound, says releasing" \
 	busy_release vgpuctl release --owner busy --timeout-ms 1000
 check "vgpuctl list shows the held device releasing" busy_listed
+check "vgpuctl gc while the fd is still held keeps the releasing record" busy_gc_early
 check "after the holder exits, vgpuctl gc removes it; counts back" busy_gc
 reset_state
 BUSY_UUID=

@@ -15,87 +15,86 @@
 #include <time.h>
 #include <unistd.h>
 
-static double now_ms (void)
+static double
+now_ms (void)
 {
-  struct timespec ts;
+        struct timespec ts;
 
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+        clock_gettime (CLOCK_MONOTONIC, &ts);
+        return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static int cmp_double (const void *a, const void *b)
+static int
+cmp_double (const void *a, const void *b)
 {
-  double x = *(const double *) a, y = *(const double *) b;
+        double x = *(const double *)a, y = *(const double *)b;
 
-  return (x > y) - (x < y);
+        return (x > y) - (x < y);
 }
 
 /* One run: its wall time in ms, or a negative value when it did not exit 0. */
-static double run_once (char **argv, unsigned i)
+static double
+run_once (char **argv, unsigned i)
 {
-  char idx[16];
-  double t0 = now_ms ();
-  int status;
-  pid_t pid = fork ();
+        char idx[16];
+        double t0 = now_ms ();
+        int status;
+        pid_t pid = fork ();
 
-  if (pid < 0)
-    return -1;
-  if (pid == 0)
-    {
-      snprintf (idx, sizeof idx, "%u", i);
-      setenv ("VMTIME_I", idx, 1);
-      execvp (argv[0], argv);
-      _exit (127);
-    }
-  if (waitpid (pid, &status, 0) < 0)
-    return -1;
-  t0 = now_ms () - t0;
-  return (WIFEXITED (status) && WEXITSTATUS (status) == 0) ? t0 : -t0;
-}
-
-static int run (unsigned n, char **argv)
-{
-  double *ms = calloc (n, sizeof *ms);
-  unsigned failed = 0;
-
-  if (ms == NULL)
-    return 1;
-  for (unsigned i = 0; i < n; i++)
-    {
-      ms[i] = run_once (argv, i);
-      if (ms[i] < 0)
-        {
-          failed++;
-          ms[i] = -ms[i];
+        if (pid < 0)
+                return -1;
+        if (pid == 0) {
+                snprintf (idx, sizeof idx, "%u", i);
+                setenv ("VMTIME_I", idx, 1);
+                execvp (argv[0], argv);
+                _exit (127);
         }
-    }
-  qsort (ms, n, sizeof *ms, cmp_double);
-  printf ("vmtime: n=%u failed=%u median=%.1f min=%.1f max=%.1f (ms)\n", n, failed,
-          n % 2 ? ms[n / 2] : (ms[n / 2 - 1] + ms[n / 2]) / 2, ms[0], ms[n - 1]);
-  free (ms);
-  return failed ? 1 : 0;
+        if (waitpid (pid, &status, 0) < 0)
+                return -1;
+        t0 = now_ms () - t0;
+        return (WIFEXITED (status) && WEXITSTATUS (status) == 0) ? t0 : -t0;
 }
 
-int main (int argc, char **argv)
+static int
+run (unsigned n, char **argv)
 {
-  char *end;
-  unsigned long n;
+        double *ms = calloc (n, sizeof *ms);
+        unsigned failed = 0;
 
-  if (argc == 2 && strcmp (argv[1], "now") == 0)
-    {
-      printf ("%.3f\n", now_ms ());
-      return 0;
-    }
-  if (argc < 4 || strcmp (argv[1], "run") != 0)
-    {
-      fprintf (stderr, "usage: vmtime now | vmtime run N CMD [ARG...]\n");
-      return 2;
-    }
-  n = strtoul (argv[2], &end, 10);
-  if (*end != '\0' || n == 0 || n > 100000)
-    {
-      fprintf (stderr, "vmtime: bad count `%s`\n", argv[2]);
-      return 2;
-    }
-  return run ((unsigned) n, argv + 3);
+        if (ms == NULL)
+                return 1;
+        for (unsigned i = 0; i < n; i++) {
+                ms[i] = run_once (argv, i);
+                if (ms[i] < 0) {
+                        failed++;
+                        ms[i] = -ms[i];
+                }
+        }
+        qsort (ms, n, sizeof *ms, cmp_double);
+        printf ("vmtime: n=%u failed=%u median=%.1f min=%.1f max=%.1f (ms)\n", n, failed,
+                n % 2 ? ms[n / 2] : (ms[n / 2 - 1] + ms[n / 2]) / 2, ms[0], ms[n - 1]);
+        free (ms);
+        return failed ? 1 : 0;
+}
+
+int
+main (int argc, char **argv)
+{
+        char *end;
+        unsigned long n;
+
+        if (argc == 2 && strcmp (argv[1], "now") == 0) {
+                printf ("%.3f\n", now_ms ());
+                return 0;
+        }
+        if (argc < 4 || strcmp (argv[1], "run") != 0) {
+                fprintf (stderr, "usage: vmtime now | vmtime run N CMD [ARG...]\n");
+                return 2;
+        }
+        n = strtoul (argv[2], &end, 10);
+        if (*end != '\0' || n == 0 || n > 100000) {
+                fprintf (stderr, "vmtime: bad count `%s`\n", argv[2]);
+                return 2;
+        }
+        return run ((unsigned)n, argv + 3);
 }
