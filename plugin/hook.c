@@ -161,6 +161,18 @@ poststop (const vgpu_hook_opts_t *o, const vgpu_oci_state_t *st, vgpu_error_t *e
         return vgpu_release_owner (&o->roots, st->id, o->release_timeout_ms, NULL, err);
 }
 
+/* Without a stage argument (one hooks.d file for several stages) the input
+ * tells: a state has "status", a config.json (precreate's input) has not. */
+static bool
+is_state (const char *input, size_t len)
+{
+        _cleanup_json_ json_object *o = NULL;
+
+        if (vgpu_json_parse (input, len, "hook input", &o, NULL) < 0)
+                return true; /* let the state parser report it */
+        return !json_object_is_type (o, json_type_object) || json_object_object_get_ex (o, "status", NULL);
+}
+
 int
 vgpu_hook_run (const vgpu_hook_opts_t *o, const char *input, size_t len, FILE *out, vgpu_error_t *err)
 {
@@ -168,7 +180,7 @@ vgpu_hook_run (const vgpu_hook_opts_t *o, const char *input, size_t len, FILE *o
         vgpu_hook_opts_t eff = *o;
         int r;
 
-        if (o->stage == VGPU_STAGE_PRECREATE)
+        if (o->stage == VGPU_STAGE_PRECREATE || (o->stage == VGPU_STAGE_AUTO && !is_state (input, len)))
                 return precreate (o, input, len, out, err);
         r = vgpu_oci_state_parse (input, len, &st, err);
         if (r < 0)
