@@ -168,8 +168,8 @@ release_record (const vgpu_roots_t *roots, vgpu_ledger_t *l, vgpu_record_t *rec,
         r = vgpu_mdev_remove (roots, rec->uuid, timeout_ms, err);
         if (vgpu_ledger_lock (l, r < 0 ? NULL : err) < 0 && r == 0)
                 return -EIO;
-        if (r == -ETIMEDOUT)
-                return vgpu_error_set (err, ETIMEDOUT,
+        if (r == -ETIMEDOUT || r == -EBUSY)
+                return vgpu_error_set (err, -r,
                                        "mdev %s of %s is still open after %u ms: marked releasing, `vgpuctl gc` "
                                        "removes it once the holder closes it",
                                        rec->uuid, rec->owner, timeout_ms);

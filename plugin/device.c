@@ -312,6 +312,41 @@ remove_wait (int fd, const char *uuid, unsigned timeout_ms, vgpu_error_t *err)
         return 0;
 }
 
+/* While the kernel's remove blocks on an open device it has already dropped
+ * the bus link and the `remove` file, but the device directory under its
+ * parent (and its IOMMU group) stay until the last fd closes. */
+static bool
+device_pending (int root, const char *uuid)
+{
+        int fd = openat (root, "class/mdev_bus", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_closedir_ DIR *d = NULL;
+        struct dirent *de;
+        char path[VGPU_NAME_MAX + VGPU_UUID_LEN + 8];
+
+        if (fd < 0)
+                return false;
+        if (!(d = fdopendir (fd))) {
+                close (fd);
+                return false;
+        }
+        while ((de = readdir (d))) {
+                if (!vgpu_name_valid (de->d_name))
+                        continue;
+                if (snprintf (path, sizeof path, "%s/%s", de->d_name, uuid) >= (int) sizeof path)
+                        continue;
+                if (faccessat (dirfd (d), path, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+                        return true;
+        }
+        return false;
+}
+
+static int
+pending_error (const char *uuid, vgpu_error_t *err)
+{
+        return vgpu_error_set (err, EBUSY, "the kernel's remove of mdev %s is still pending: a process holds the device open",
+                               uuid);
+}
+
 int
 vgpu_mdev_remove (const vgpu_roots_t *roots, const char *uuid, unsigned timeout_ms, vgpu_error_t *err)
 {
@@ -328,14 +363,16 @@ vgpu_mdev_remove (const vgpu_roots_t *roots, const char *uuid, unsigned timeout_
                 return root;
         snprintf (path, sizeof path, "bus/mdev/devices/%s/remove", id);
         fd = openat (root, path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0 && errno == ENOENT)
+                return device_pending (root, id) ? pending_error (id, err) : 0;
         if (fd < 0)
-                return errno == ENOENT ? 0 : vgpu_error_sys (err, errno, "mdev %s: remove", id);
+                return vgpu_error_sys (err, errno, "mdev %s: remove", id);
         r = remove_wait (fd, id, timeout_ms, err);
         if (r < 0)
                 return r;
         snprintf (path, sizeof path, "bus/mdev/devices/%s", id);
-        if (faccessat (root, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-                return vgpu_error_set (err, EBUSY, "mdev %s is still present after its remove", id);
+        if (faccessat (root, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0 || device_pending (root, id))
+                return pending_error (id, err);
         return 0;
 }
 

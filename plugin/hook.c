@@ -98,9 +98,11 @@ inject (const vgpu_hook_opts_t *o, pid_t pid, const char *rootfs, const vgpu_pla
         int r;
 
         r = vgpu_inject_nodes (pid, rootfs, plan->nodes, plan->n_nodes, &nodes_undo, err);
-        if (r < 0 || o->no_cgroup)
+        if (r < 0)
                 return r;
         vgpu_crashpoint ("after-node");
+        if (o->no_cgroup)
+                return 0;
         r = vgpu_cgroup_allow (pid, o->cgroup_root, plan->nodes, plan->n_nodes, &cg_undo, err);
         if (r < 0) {
                 vgpu_inject_undo (pid, rootfs, &nodes_undo, NULL);

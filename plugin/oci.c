@@ -11,8 +11,6 @@
 
 /* The kernel's PID_MAX_LIMIT on 64-bit. */
 #define PID_LIMIT 4194304
-#define QUOTE_MAX 64
-#define QUOTE_BUF (QUOTE_MAX * 4 + 4)
 
 static const vgpu_json_field_t state_fields[] = {
         { "ociVersion", json_type_string, false }, { "id", json_type_string, true },
@@ -46,34 +44,34 @@ static const vgpu_json_field_t rule_fields[] = {
 };
 
 /* A value from the container made fit for a one-line message: at most
- * QUOTE_MAX bytes, with quotes, backslashes and non-printables escaped. */
-static const char *
-quote (const char *s, size_t len, char buf[QUOTE_BUF])
+ * VGPU_QUOTE_MAX bytes, with quotes, backslashes and non-printables escaped. */
+const char *
+vgpu_quote (const char *s, size_t len, char buf[VGPU_QUOTE_BUF])
 {
         size_t o = 0;
 
-        for (size_t i = 0; i < len && i < QUOTE_MAX; i++) {
+        for (size_t i = 0; i < len && i < VGPU_QUOTE_MAX; i++) {
                 unsigned char c = (unsigned char) s[i];
 
                 if (c == '"' || c == '\\')
-                        o += (size_t) snprintf (buf + o, QUOTE_BUF - o, "\\%c", c);
+                        o += (size_t) snprintf (buf + o, VGPU_QUOTE_BUF - o, "\\%c", c);
                 else if (c < 0x20 || c >= 0x7f)
-                        o += (size_t) snprintf (buf + o, QUOTE_BUF - o, "\\x%02x", c);
+                        o += (size_t) snprintf (buf + o, VGPU_QUOTE_BUF - o, "\\x%02x", c);
                 else
                         buf[o++] = (char) c;
         }
         buf[o] = '\0';
-        if (len > QUOTE_MAX)
+        if (len > VGPU_QUOTE_MAX)
                 strcpy (buf + o, "...");
         return buf;
 }
 
 /* The text of a string value; json-c keeps "\u0000" inside strings, and no
  * caller wants a NUL cut short. */
-static int
-text_of (json_object *v, const char *label, const char **ret, vgpu_error_t *err)
+int
+vgpu_json_text (json_object *v, const char *label, const char **ret, vgpu_error_t *err)
 {
-        char q[QUOTE_BUF];
+        char q[VGPU_QUOTE_BUF];
         const char *s;
         size_t len;
 
@@ -82,7 +80,7 @@ text_of (json_object *v, const char *label, const char **ret, vgpu_error_t *err)
         s = json_object_get_string (v);
         len = (size_t) json_object_get_string_len (v);
         if (strlen (s) != len)
-                return vgpu_error_set (err, EINVAL, "%s \"%s\" contains a NUL byte", label, quote (s, len, q));
+                return vgpu_error_set (err, EINVAL, "%s \"%s\" contains a NUL byte", label, vgpu_quote (s, len, q));
         *ret = s;
         return 0;
 }
@@ -139,19 +137,6 @@ vgpu_container_id_valid (const char *id)
         return true;
 }
 
-/* Type ids and parents become sysfs path components: one component, never
- * "." or "..". */
-static bool
-name_valid (const char *s)
-{
-        if (s[0] == '\0' || s[0] == '.')
-                return false;
-        for (size_t n = 0; s[n]; n++)
-                if (n >= VGPU_NAME_MAX - 1 || !(is_alnum (s[n]) || strchr ("_.:-", s[n])))
-                        return false;
-        return true;
-}
-
 /* Append the components of p to ret (length *len), dropping empty ones and
  * "."; -EINVAL on "..", -ENAMETOOLONG when it does not fit. */
 static int
@@ -184,7 +169,7 @@ append_components (const char *p, char *ret, size_t size, size_t *len)
 static int
 normal_path (const char *label, const char *base, const char *path, char *ret, size_t size, vgpu_error_t *err)
 {
-        char q[QUOTE_BUF];
+        char q[VGPU_QUOTE_BUF];
         size_t len = 0;
         int r;
 
@@ -195,10 +180,10 @@ normal_path (const char *label, const char *base, const char *path, char *ret, s
                 r = append_components (path, ret, size, &len);
         if (r == -EINVAL)
                 return vgpu_error_set (err, EINVAL, "%s \"%s\" has a \"..\" component", label,
-                                       quote (path, strlen (path), q));
+                                       vgpu_quote (path, strlen (path), q));
         if (r < 0)
                 return vgpu_error_set (err, ENAMETOOLONG, "%s \"%s\" makes a path longer than %zu bytes", label,
-                                       quote (path, strlen (path), q), size - 1);
+                                       vgpu_quote (path, strlen (path), q), size - 1);
         if (len == 0)
                 strcpy (ret, "/");
         return 0;
@@ -207,29 +192,29 @@ normal_path (const char *label, const char *base, const char *path, char *ret, s
 static int
 state_fill (json_object *root, vgpu_oci_state_t *s, vgpu_error_t *err)
 {
-        char q[QUOTE_BUF];
+        char q[VGPU_QUOTE_BUF];
         const char *text;
         json_object *v;
         long long pid;
         int r;
 
         json_object_object_get_ex (root, "id", &v);
-        r = text_of (v, "OCI state field \"id\"", &text, err);
+        r = vgpu_json_text (v, "OCI state field \"id\"", &text, err);
         if (r < 0)
                 return r;
         if (!vgpu_container_id_valid (text))
                 return vgpu_error_set (err, EINVAL, "OCI state field \"id\" \"%s\" is not a valid container id",
-                                       quote (text, strlen (text), q));
+                                       vgpu_quote (text, strlen (text), q));
         strcpy (s->id, text);
         if (json_object_object_get_ex (root, "status", &v)) {
-                r = text_of (v, "OCI state field \"status\"", &text, err);
+                r = vgpu_json_text (v, "OCI state field \"status\"", &text, err);
                 if (r < 0)
                         return r;
                 if (text[0] == '\0' || strlen (text) >= sizeof s->status
                     || strspn (text, "abcdefghijklmnopqrstuvwxyz") != strlen (text))
                         return vgpu_error_set (err, EINVAL,
                                                "OCI state field \"status\" \"%s\" is not a container status",
-                                               quote (text, strlen (text), q));
+                                               vgpu_quote (text, strlen (text), q));
                 strcpy (s->status, text);
         }
         pid = vgpu_json_int (root, "pid", 0);
@@ -237,12 +222,12 @@ state_fill (json_object *root, vgpu_oci_state_t *s, vgpu_error_t *err)
                 return vgpu_error_set (err, ERANGE, "OCI state field \"pid\" %lld is out of range", pid);
         s->pid = (pid_t) pid;
         if (json_object_object_get_ex (root, "bundle", &v)) {
-                r = text_of (v, "OCI state field \"bundle\"", &text, err);
+                r = vgpu_json_text (v, "OCI state field \"bundle\"", &text, err);
                 if (r < 0)
                         return r;
                 if (text[0] != '/')
                         return vgpu_error_set (err, EINVAL, "OCI state field \"bundle\" \"%s\" is not an absolute path",
-                                               quote (text, strlen (text), q));
+                                               vgpu_quote (text, strlen (text), q));
                 r = normal_path ("OCI state field \"bundle\"", NULL, text, s->bundle, sizeof s->bundle, err);
                 if (r < 0)
                         return r;
@@ -303,29 +288,30 @@ vgpu_oci_config_load (const char *bundle, json_object **ret, vgpu_error_t *err)
 {
         _cleanup_close_ int dfd = -1;
         _cleanup_free_ char *text = NULL;
-        char q[QUOTE_BUF];
+        char q[VGPU_QUOTE_BUF];
         size_t len;
         int r;
 
         if (!bundle || bundle[0] != '/')
                 return vgpu_error_set (err, EINVAL, "bundle \"%s\" is not an absolute path",
-                                       bundle ? quote (bundle, strlen (bundle), q) : "");
+                                       bundle ? vgpu_quote (bundle, strlen (bundle), q) : "");
         dfd = open (bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (dfd < 0)
-                return vgpu_error_sys (err, errno, "open bundle %s", quote (bundle, strlen (bundle), q));
+                return vgpu_error_sys (err, errno, "open bundle %s", vgpu_quote (bundle, strlen (bundle), q));
         r = vgpu_read_file_at (dfd, "config.json", VGPU_JSON_MAX_BYTES, &text, &len);
         if (r == -EFBIG)
                 return vgpu_error_set (err, EFBIG, "config.json in bundle %s is larger than %u bytes",
-                                       quote (bundle, strlen (bundle), q), VGPU_JSON_MAX_BYTES);
+                                       vgpu_quote (bundle, strlen (bundle), q), VGPU_JSON_MAX_BYTES);
         if (r < 0)
-                return vgpu_error_sys (err, r, "read config.json in bundle %s", quote (bundle, strlen (bundle), q));
+                return vgpu_error_sys (err, r, "read config.json in bundle %s",
+                                       vgpu_quote (bundle, strlen (bundle), q));
         return vgpu_oci_config_parse (text, len, ret, err);
 }
 
 int
 vgpu_oci_config_rootfs (json_object *config, const char *bundle, char *ret, size_t size, vgpu_error_t *err)
 {
-        char base[PATH_MAX], out[PATH_MAX], q[QUOTE_BUF];
+        char base[PATH_MAX], out[PATH_MAX], q[VGPU_QUOTE_BUF];
         json_object *root, *v;
         const char *path;
         int r;
@@ -338,13 +324,13 @@ vgpu_oci_config_rootfs (json_object *config, const char *bundle, char *ret, size
         if (!root)
                 return vgpu_error_set (err, EINVAL, "config.json lacks field \"root\"");
         json_object_object_get_ex (root, "path", &v);
-        r = text_of (v, "config.json root.path", &path, err);
+        r = vgpu_json_text (v, "config.json root.path", &path, err);
         if (r < 0)
                 return r;
         if (path[0] != '/') {
                 if (!bundle || bundle[0] != '/')
                         return vgpu_error_set (err, EINVAL, "bundle \"%s\" is not an absolute path",
-                                               bundle ? quote (bundle, strlen (bundle), q) : "");
+                                               bundle ? vgpu_quote (bundle, strlen (bundle), q) : "");
                 r = normal_path ("bundle", NULL, bundle, base, sizeof base, err);
                 if (r < 0)
                         return r;
@@ -390,7 +376,7 @@ id_of_cgroups_path (const char *path, char *buf, size_t size)
 int
 vgpu_oci_config_container_id (json_object *config, char *ret, size_t size, vgpu_error_t *err)
 {
-        char id[PATH_MAX], q[QUOTE_BUF];
+        char id[PATH_MAX], q[VGPU_QUOTE_BUF];
         json_object *linux_, *v;
         const char *path;
         int r;
@@ -403,14 +389,14 @@ vgpu_oci_config_container_id (json_object *config, char *ret, size_t size, vgpu_
         if (!linux_ || !json_object_object_get_ex (linux_, "cgroupsPath", &v))
                 return vgpu_error_set (err, ENOENT,
                                        "config.json has no linux.cgroupsPath to take the container id from");
-        r = text_of (v, "config.json linux.cgroupsPath", &path, err);
+        r = vgpu_json_text (v, "config.json linux.cgroupsPath", &path, err);
         if (r < 0)
                 return r;
         id_of_cgroups_path (path, id, sizeof id);
         if (!vgpu_container_id_valid (id))
                 return vgpu_error_set (err, EINVAL,
                                        "config.json linux.cgroupsPath \"%s\" does not end in a container id",
-                                       quote (path, strlen (path), q));
+                                       vgpu_quote (path, strlen (path), q));
         if (strlen (id) >= size)
                 return vgpu_error_set (err, ENOBUFS, "container id %s does not fit %zu bytes", id, size);
         strcpy (ret, id);
@@ -418,8 +404,8 @@ vgpu_oci_config_container_id (json_object *config, char *ret, size_t size, vgpu_
 }
 
 /* process.env, every element a string without NUL; *ret NULL when absent. */
-static int
-config_env (json_object *config, json_object **ret, vgpu_error_t *err)
+int
+vgpu_oci_config_env (json_object *config, json_object **ret, vgpu_error_t *err)
 {
         char label[64];
         json_object *process, *env;
@@ -433,139 +419,11 @@ config_env (json_object *config, json_object **ret, vgpu_error_t *err)
                 return r;
         for (size_t i = 0; i < json_object_array_length (env); i++) {
                 snprintf (label, sizeof label, "config.json process.env[%zu]", i);
-                r = text_of (json_object_array_get_idx (env, i), label, &text, err);
+                r = vgpu_json_text (json_object_array_get_idx (env, i), label, &text, err);
                 if (r < 0)
                         return r;
         }
         *ret = env;
-        return 0;
-}
-
-/* The value of the last INTEL_VGPU= in process.env: runtimes and engines let
- * a later entry win. */
-static int
-env_request (json_object *config, const char **ret, vgpu_error_t *err)
-{
-        static const char prefix[] = VGPU_ENV_REQUEST "=";
-        json_object *env;
-        int r;
-
-        *ret = NULL;
-        if (!config)
-                return 0;
-        r = config_env (config, &env, err);
-        for (size_t i = 0; r == 0 && env && i < json_object_array_length (env); i++) {
-                const char *s = json_object_get_string (json_object_array_get_idx (env, i));
-
-                if (strncmp (s, prefix, sizeof prefix - 1) == 0)
-                        *ret = s + sizeof prefix - 1;
-        }
-        return r;
-}
-
-static int
-annotation (json_object *annotations, const char *key, const char **ret, vgpu_error_t *err)
-{
-        char label[64];
-        json_object *v;
-
-        *ret = NULL;
-        if (!annotations || !json_object_object_get_ex (annotations, key, &v))
-                return 0;
-        snprintf (label, sizeof label, "annotation %s", key);
-        return text_of (v, label, ret, err);
-}
-
-static int
-take_name (const char *value, const char *label, const char *what, bool auto_ok, char out[VGPU_NAME_MAX],
-           vgpu_error_t *err)
-{
-        char q[QUOTE_BUF];
-
-        if (!(auto_ok && strcmp (value, "auto") == 0) && !name_valid (value))
-                return vgpu_error_set (err, EINVAL, "%s \"%s\" is not %s", label, quote (value, strlen (value), q),
-                                       what);
-        strcpy (out, value);
-        return 0;
-}
-
-int
-vgpu_parse_resolution (const char *s, unsigned *ret_w, unsigned *ret_h)
-{
-        unsigned long long w, h;
-        const char *x;
-        char buf[16];
-
-        if (!s || !(x = strchr (s, 'x')) || (size_t) (x - s) >= sizeof buf)
-                return -EINVAL;
-        memcpy (buf, s, (size_t) (x - s));
-        buf[x - s] = '\0';
-        if (vgpu_parse_uint (buf, VGPU_RESOLUTION_MAX, &w) < 0 || vgpu_parse_uint (x + 1, VGPU_RESOLUTION_MAX, &h) < 0
-            || w == 0 || h == 0)
-                return -EINVAL;
-        *ret_w = (unsigned) w;
-        *ret_h = (unsigned) h;
-        return 0;
-}
-
-static int
-request_type (json_object *annotations, json_object *config, const char *arg_type, vgpu_request_t *req,
-              vgpu_error_t *err)
-{
-        static const char what[] = "a vGPU type id or \"auto\"";
-        const char *value;
-        int r;
-
-        if (arg_type) {
-                req->source = "argument";
-                return take_name (arg_type, "hook argument type", what, true, req->type, err);
-        }
-        r = annotation (annotations, VGPU_ANNOTATION_TYPE, &value, err);
-        if (r < 0)
-                return r;
-        if (value) {
-                req->source = "annotation";
-                return take_name (value, "annotation " VGPU_ANNOTATION_TYPE, what, true, req->type, err);
-        }
-        r = env_request (config, &value, err);
-        if (r < 0 || !value || !*value)
-                return r;
-        req->source = "env";
-        return take_name (value, "env " VGPU_ENV_REQUEST, what, true, req->type, err);
-}
-
-int
-vgpu_request_parse (json_object *annotations, json_object *config, const char *arg_type, const char *arg_parent,
-                    vgpu_request_t *ret, vgpu_error_t *err)
-{
-        static const char parent_what[] = "a PCI address or device name";
-        vgpu_request_t req = { .wanted = false };
-        char q[QUOTE_BUF];
-        const char *value;
-        int r;
-
-        if (!annotations && json_object_is_type (config, json_type_object))
-                json_object_object_get_ex (config, "annotations", &annotations);
-        if (annotations && !json_object_is_type (annotations, json_type_object))
-                return vgpu_error_set (err, EINVAL, "annotations are not a JSON object");
-        r = request_type (annotations, config, arg_type, &req, err);
-        if (r < 0)
-                return r;
-        if (arg_parent)
-                r = take_name (arg_parent, "hook argument parent", parent_what, false, req.parent, err);
-        else if ((r = annotation (annotations, VGPU_ANNOTATION_PARENT, &value, err)) == 0 && value)
-                r = take_name (value, "annotation " VGPU_ANNOTATION_PARENT, parent_what, false, req.parent, err);
-        if (r < 0)
-                return r;
-        r = annotation (annotations, VGPU_ANNOTATION_MIN_RESOLUTION, &value, err);
-        if (r < 0)
-                return r;
-        if (value && vgpu_parse_resolution (value, &req.min_w, &req.min_h) < 0)
-                return vgpu_error_set (err, EINVAL, "annotation " VGPU_ANNOTATION_MIN_RESOLUTION
-                                       " \"%s\" is not WIDTHxHEIGHT with each 1 to %u",
-                                       quote (value, strlen (value), q), VGPU_RESOLUTION_MAX);
-        req.wanted = req.type[0] != '\0';
-        *ret = req;
         return 0;
 }
 
@@ -590,7 +448,7 @@ apply_check (json_object *config, const vgpu_plan_t *plan, vgpu_error_t *err)
                         return vgpu_error_set (err, EINVAL, "plan node %zu has no absolute path", i);
         r = section (config, "linux", linux_fields, ARRAY_SIZE (linux_fields), "config.json linux", &linux_, err);
         if (r < 0 || !linux_)
-                return r < 0 ? r : config_env (config, &env, err);
+                return r < 0 ? r : vgpu_oci_config_env (config, &env, err);
         r = section (linux_, "resources", resources_fields, ARRAY_SIZE (resources_fields),
                      "config.json linux.resources", &resources, err);
         if (r == 0 && json_object_object_get_ex (linux_, "devices", &v))
@@ -598,7 +456,7 @@ apply_check (json_object *config, const vgpu_plan_t *plan, vgpu_error_t *err)
         if (r == 0 && resources && json_object_object_get_ex (resources, "devices", &v))
                 r = check_elements (v, rule_fields, ARRAY_SIZE (rule_fields), "config.json linux.resources.devices",
                                     err);
-        return r < 0 ? r : config_env (config, &env, err);
+        return r < 0 ? r : vgpu_oci_config_env (config, &env, err);
 }
 
 /* obj[key], added as a new empty object or array when absent. */

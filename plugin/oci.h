@@ -5,7 +5,8 @@
  * a container makes (hook arguments > annotations > env INTEL_VGPU), and the
  * precreate edit that applies a plan to config.json.  Everything here comes
  * from the container's side and is validated before anyone uses it: the
- * container id only ever reaches a path after vgpu_container_id_valid(). */
+ * container id only ever reaches a path after vgpu_container_id_valid().
+ * request.c holds the request parsing; oci.c everything else. */
 #pragma once
 
 #include <json-c/json.h>
@@ -25,6 +26,9 @@
 #define VGPU_ANNOTATION_MIN_RESOLUTION "intel.com/vgpu.min-resolution"
 #define VGPU_ENV_REQUEST "INTEL_VGPU"
 #define VGPU_RESOLUTION_MAX 16384
+
+#define VGPU_QUOTE_MAX 64
+#define VGPU_QUOTE_BUF (VGPU_QUOTE_MAX * 4 + 4) /* every byte as "\xNN", then "..." */
 
 typedef struct vgpu_oci_state {
         char id[VGPU_CONTAINER_ID_MAX + 1]; /* validated: [A-Za-z0-9][A-Za-z0-9_.-]{0,127} */
@@ -56,6 +60,19 @@ int vgpu_oci_config_rootfs (json_object *config, const char *bundle, char *ret, 
  * ".../crio-<id>", "kubepods-...:crio:<id>", "system.slice:docker:<id>", or a
  * plain last component), validated.  size must be > VGPU_CONTAINER_ID_MAX. */
 int vgpu_oci_config_container_id (json_object *config, char *ret, size_t size, vgpu_error_t *err);
+
+/* A value from the container made fit for a one-line error message: at most
+ * VGPU_QUOTE_MAX of its len bytes, quotes, backslashes and non-printables
+ * escaped, "..." when cut.  Returns buf. */
+const char *vgpu_quote (const char *s, size_t len, char buf[VGPU_QUOTE_BUF]);
+
+/* The text of a JSON string; -EINVAL naming label when v is not a string or
+ * holds an embedded NUL ("\u0000" would cut it short).  ret set on success. */
+int vgpu_json_text (json_object *v, const char *label, const char **ret, vgpu_error_t *err);
+
+/* config's process.env, type-checked, every element a string without NUL;
+ * *ret is a borrowed reference, NULL when absent or on error. */
+int vgpu_oci_config_env (json_object *config, json_object **ret, vgpu_error_t *err);
 
 typedef struct vgpu_request {
         bool wanted;

@@ -90,6 +90,15 @@ find_record (const char *uuid, const vgpu_record_t *recs, size_t n)
         return NULL;
 }
 
+static bool
+listed (const char *uuid, const vgpu_mdev_t *mdevs, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                if (strcmp (mdevs[i].uuid, uuid) == 0)
+                        return true;
+        return false;
+}
+
 void
 vgpu_report_list (FILE *out, const vgpu_mdev_t *mdevs, size_t n, const vgpu_record_t *recs, size_t n_recs)
 {
@@ -102,6 +111,11 @@ vgpu_report_list (FILE *out, const vgpu_mdev_t *mdevs, size_t n, const vgpu_reco
                 else
                         fprintf (out, " unowned\n");
         }
+        /* records whose device has left the bus: a remove blocked in the kernel */
+        for (size_t i = 0; i < n_recs; i++)
+                if (!listed (recs[i].uuid, mdevs, n))
+                        fprintf (out, "%s %s %s owner=%s state=%s (not on the mdev bus)\n", recs[i].uuid, recs[i].parent,
+                                 recs[i].type, recs[i].owner, vgpu_record_state_name (recs[i].state));
 }
 
 static json_object *
@@ -140,6 +154,21 @@ vgpu_report_list_json (FILE *out, const vgpu_mdev_t *mdevs, size_t n, const vgpu
                         json_object_object_add (o, "pid", json_object_new_int (r->pid));
                         json_object_object_add (o, "stage", json_object_new_string (r->stage));
                 }
+                json_object_array_add (arr, o);
+        }
+        for (size_t i = 0; i < n_recs; i++) {
+                json_object *o;
+
+                if (listed (recs[i].uuid, mdevs, n))
+                        continue;
+                o = json_object_new_object ();
+                json_object_object_add (o, "uuid", json_object_new_string (recs[i].uuid));
+                json_object_object_add (o, "parent", json_object_new_string (recs[i].parent));
+                json_object_object_add (o, "type", json_object_new_string (recs[i].type));
+                json_object_object_add (o, "on_bus", json_object_new_boolean (false));
+                json_object_object_add (o, "owned", json_object_new_boolean (true));
+                json_object_object_add (o, "owner", json_object_new_string (recs[i].owner));
+                json_object_object_add (o, "state", json_object_new_string (vgpu_record_state_name (recs[i].state)));
                 json_object_array_add (arr, o);
         }
         return emit (out, arr);

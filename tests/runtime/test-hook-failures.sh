@@ -1,0 +1,93 @@
+#!/bin/bash
+# vgpu-hook failures leave nothing behind: bad state, bad config, unknown
+# type, a traversal container id, a simulator create failure, a device
+# without IOMMU group, a hook SIGKILLed after create (vgpuctl gc reclaims
+# it), and a release that blocks because the device is open.
+# Run as: tests/sim/with-sim tests/runtime/test-hook-failures.sh
+. "$(dirname "$0")/../lib.sh"
+export VGPU_STATE_DIR=$(mktemp -d)
+B=$(mktemp -d)
+sleep 1000 &
+CPID=$!
+trap 'kill $CPID 2>/dev/null; rm -rf "$VGPU_STATE_DIR" "$B"' EXIT
+mkdir -p "$B/rootfs/dev"
+cat > "$B/config.json" <<JSON
+{"ociVersion":"1.0.2","root":{"path":"rootfs"},"process":{"args":["sh"],"env":["PATH=/bin"]},"linux":{}}
+JSON
+
+state() { # ID [STATUS] [ANNOTATION-VALUE]
+	printf '{"ociVersion":"1.0.2","id":"%s","status":"%s","pid":%d,"bundle":"%s","annotations":{"intel.com/vgpu":"%s"}}' \
+		"$1" "${2:-creating}" "$CPID" "$B" "${3:-auto}"
+}
+hook() { "$VGPU_HOOK" --no-cgroup "$@"; }
+nothing_left() { check "$1: nothing left" "0 0 0" "$(mdev_count) $(ledger_count) $(ls "$B/rootfs/dev" | wc -l)"; }
+
+expect_fail "bad state JSON: one clear line" '^vgpu-hook: OCI state is not valid JSON.* at byte [0-9]+' \
+	hook createRuntime <<< '{"id": "x", "pid": '
+nothing_left "bad state JSON"
+expect_fail "pid as a string" 'field "pid" must be an integer' hook createRuntime <<< '{"ociVersion":"1","id":"x","pid":"12","bundle":"/tmp"}'
+expect_fail "traversal container id refused" 'id.*\.\./\.\./etc/x' hook createRuntime < <(state ../../etc/x)
+nothing_left "traversal container id"
+check "traversal id: nothing written outside the state dir" "" "$(find "$VGPU_STATE_DIR" /etc -newer "$B/config.json" -name 'x*' 2>/dev/null | head -1)"
+expect_fail "unknown type" '^vgpu-hook: unknown type i915-GVTg_V9_9$' hook createRuntime < <(state c1 creating i915-GVTg_V9_9)
+nothing_left "unknown type"
+cp "$B/config.json" "$B/config.good"
+printf '{"root": {"path": 7}}' > "$B/config.json"
+expect_fail "bad config.json" 'root.*path.*must be a string' hook createRuntime < <(state c1)
+cp "$B/config.good" "$B/config.json"
+nothing_left "bad config"
+
+echo "fail-create EIO" > "$VGPU_SIM_CONTROL"
+expect_fail "simulator create failure" '^vgpu-hook: creating mdev [0-9a-f-]{36} of type i915-GVTg_V5_4 on 0000:00:02.0: Input/output error$' \
+	hook createRuntime < <(state c1)
+nothing_left "create failure"
+echo "hide-iommu-group on" > "$VGPU_SIM_CONTROL"
+expect_fail "hidden iommu_group" 'mdev [0-9a-f-]{36} of type i915-GVTg_V5_4 on 0000:00:02.0 got no IOMMU group within' \
+	hook createRuntime < <(state c1)
+echo reset > "$VGPU_SIM_CONTROL"
+nothing_left "hidden iommu_group"
+
+# --- a working createRuntime, twice (idempotent), then poststop twice
+ok "createRuntime allocates and makes the nodes" hook createRuntime < <(state c2)
+check "node made in the rootfs" "vfio" "$(ls "$B/rootfs/dev")"
+ok "createRuntime again finds the same allocation" hook createRuntime < <(state c2)
+check "still one mdev" "1 1" "$(mdev_count) $(ledger_count)"
+ok "poststop releases" hook poststop < <(state c2 stopped)
+ok "poststop again is a no-op" hook poststop < <(state c2 stopped)
+check "poststop: nothing in sysfs or ledger" "0 0" "$(mdev_count) $(ledger_count)"
+rm -rf "$B/rootfs/dev/vfio"
+ok "poststop of a container that never asked is exit 0" hook poststop < <(state never stopped)
+ok "poststop with no stage argument (hooks.d) works" hook < <(state never stopped)
+
+# --- SIGKILL at each step of allocation; gc makes it consistent
+for step in after-lock after-record after-create after-ledger after-node; do
+	rc=$({ VGPU_CRASH_AT=$step "$BUILD/oci-hook/vgpu-hook-crash" --no-cgroup createRuntime < <(state crash-$step) >/dev/null 2>&1; echo $?; } 2>/dev/null)
+	check "SIGKILL $step: the hook died by SIGKILL" 137 "$rc"
+	kill "$CPID"; wait "$CPID" 2>/dev/null # the container is gone too
+	ok "SIGKILL $step: vgpuctl gc" "$VGPUCTL" gc
+	check "SIGKILL $step: gc left nothing" "0 0" "$(mdev_count) $(ledger_count)"
+	rm -rf "$B/rootfs/dev/vfio"
+	sleep 1000 &
+	CPID=$!
+done
+
+# --- a release that blocks: bounded, marked releasing, finished by gc
+for view in whole kernel; do
+	echo "blocked-view $view" > "$VGPU_SIM_CONTROL"
+	ok "[$view] createRuntime" hook createRuntime < <(state hold)
+	echo "block-remove all" > "$VGPU_SIM_CONTROL"
+	t0=$(date +%s%N)
+	expect_fail "[$view] blocked release: bounded, says it is marked releasing" \
+		'still open after 300 ms: marked releasing, `vgpuctl gc` removes it once the holder closes it' \
+		hook --release-timeout-ms 300 poststop < <(state hold stopped)
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	check "[$view] poststop returned within its bound (+2 s slack)" yes "$([ $ms -lt 2300 ] && echo yes || echo "no: $ms ms")"
+	check "[$view] list shows it releasing" 1 "$("$VGPUCTL" list | grep -c 'owner=hold state=releasing')"
+	EXPECT_RC=1 expect_fail "[$view] gc while still held keeps it" 'gc could not reclaim every allocation' "$VGPUCTL" gc --timeout-ms 200
+	echo "unblock-remove all" > "$VGPU_SIM_CONTROL"
+	sleep 0.5
+	ok "[$view] gc after the holder is gone" "$VGPUCTL" gc
+	check "[$view] nothing left" "0 0" "$(mdev_count) $(ledger_count)"
+	rm -rf "$B/rootfs/dev/vfio"
+done
+finish
