@@ -122,11 +122,15 @@ static int
 record (ctx_t *c, const char *rel, bool is_dir, dev_t rdev, vgpu_error_t *err)
 {
         vgpu_inject_undo_t *u = c->undo;
+        size_t len = strlen (rel);
 
         if (u->n == VGPU_INJECT_MAX_CREATED)
                 return vgpu_error_set (err, E2BIG, "more than %d nodes and directories to create under rootfs %s",
                                        VGPU_INJECT_MAX_CREATED, c->rootfs);
-        snprintf (u->created[u->n], sizeof u->created[u->n], "/%s", rel);
+        if (len + 2 > sizeof u->created[u->n])
+                return vgpu_error_set (err, ENAMETOOLONG, "path /%s under rootfs %s is too long", rel, c->rootfs);
+        u->created[u->n][0] = '/';
+        memcpy (u->created[u->n] + 1, rel, len + 1);
         u->is_dir[u->n] = is_dir;
         u->rdev[u->n] = rdev;
         u->n++;
@@ -360,9 +364,9 @@ run_in_mount_ns (pid_t pid, work_fn fn, const job_t *job, vgpu_inject_undo_t *un
         _cleanup_close_ int nsfd = -1, rd = -1, wr = -1;
         _cleanup_free_ char *buf = NULL;
         const report_t *rep;
-        int fds[2], status, r;
+        int fds[2], status = 0, r;
         size_t len;
-        pid_t child;
+        pid_t child, w;
 
         if (pid < 0)
                 return vgpu_error_set (err, EINVAL, "container pid %ld is not valid", (long) pid);
@@ -385,8 +389,13 @@ run_in_mount_ns (pid_t pid, work_fn fn, const job_t *job, vgpu_inject_undo_t *un
                 child_main (nsfd, pid, wr, fn, job);
         vgpu_closep (&wr);
         r = vgpu_read_fd (rd, sizeof *rep, &buf, &len);
-        while (waitpid (child, &status, 0) < 0 && errno == EINTR)
-                ;
+        do
+                w = waitpid (child, &status, 0);
+        while (w < 0 && errno == EINTR);
+        /* ECHILD: SIGCHLD is ignored and the kernel reaped it; the full
+         * report is then the only proof the helper finished. */
+        if (w < 0)
+                status = 0;
         rep = (const report_t *) buf;
         if (r < 0 || len != sizeof *rep || !WIFEXITED (status) || WEXITSTATUS (status) != 0)
                 return vgpu_error_set (err, EIO, "helper in the mount namespace of pid %ld died before reporting",
