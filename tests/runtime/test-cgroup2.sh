@@ -40,6 +40,7 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
 
 # A char major with no driver: open() of an allowed node gives ENXIO.
 major=$(awk '/^Character/ {c=1; next} /^Block/ {c=0} c {u[$1]=1} END {for (m = 240; m < 255; m++) if (!(m in u)) {print m; exit}}' /proc/devices)
@@ -111,6 +112,10 @@ for where in v1 v2; do
 
 	out=$(run_container "$where" "$where-nocg" "$(hook --no-cgroup "/dev/vfio/42:$major:0")")
 	check "$where: with --no-cgroup the node is there but EPERM" "$eperm42" "$(printf '%s\n' "$out" | grep "^OPEN.*/42")"
+	out=$(run_container "$where" "$where-fail" "$(hook "/dev/vfio/../42:$major:0")")
+	check "$where: a refused node fails the container with the hook's one-line reason" 1 \
+		"$(printf '%s\n' "$out" | grep -c "inject-probe: device node path /dev/vfio/../42: empty, . or .. component")"
+	check "$where: the failed container did not start" 0 "$(printf '%s\n' "$out" | grep -c '^OPEN')"
 	check "$where: containers and their cgroups are gone after the run" "" \
 		"$(ls -d /sys/fs/cgroup/unified/vgpu-cg2-* /sys/fs/cgroup/devices/vgpu-cg2-* 2>/dev/null)"
 done
