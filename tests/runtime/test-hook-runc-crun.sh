@@ -78,6 +78,6 @@ add_hooks "$b" createRuntime
 out=$(cd "$b" && rt crun run "t-nogroup-$$" 2>&1)
 echo reset > "$VGPU_SIM_CONTROL"
 # crun does not pass a hook's stderr on; the hook's own message is tested in test-hook-failures.sh
-check "crun: device without IOMMU group fails the container" 1 "$(printf '%s\n' "$out" | grep -c 'Error executing hook')"
+check "crun: device without IOMMU group fails the container" 1 "$(printf '%s\n' "$out" | grep -ci 'error executing hook')"
 check "crun: no poststop after a failed createRuntime, yet nothing left" "0 0" "$(mdev_count) $(ledger_count)"
 finish
