@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,6 +138,15 @@ copy_str (json_object *o, const char *key, char *dst, size_t size, vgpu_error_t 
         return 0;
 }
 
+/* A pid truncated to pid_t, or a start time read back negative, would make gc
+ * judge another process than the one recorded. */
+static bool
+int_in (json_object *o, const char *key, long long min, long long max, long long *ret)
+{
+        *ret = vgpu_json_int (o, key, 0);
+        return *ret >= min && *ret <= max;
+}
+
 int
 vgpu_record_parse (const char *text, size_t len, vgpu_record_t *ret, vgpu_error_t *err)
 {
@@ -152,6 +162,7 @@ vgpu_record_parse (const char *text, size_t len, vgpu_record_t *ret, vgpu_error_
         _cleanup_json_ json_object *o = NULL;
         vgpu_record_t rec = { 0 };
         const char *state;
+        long long v[5];
         size_t s;
         int r;
 
@@ -176,15 +187,17 @@ vgpu_record_parse (const char *text, size_t len, vgpu_record_t *ret, vgpu_error_
         if (s == ARRAY_SIZE (state_names))
                 return vgpu_error_set (err, EBADMSG, "ledger record state \"%.32s\" is unknown", state);
         rec.state = (vgpu_record_state_t) s;
-        rec.group = (int) vgpu_json_int (o, "group", -1);
-        rec.pid = (pid_t) vgpu_json_int (o, "pid", 0);
-        rec.pid_start = (unsigned long long) vgpu_json_int (o, "pid_start", 0);
-        rec.holder = (pid_t) vgpu_json_int (o, "holder", 0);
-        rec.holder_start = (unsigned long long) vgpu_json_int (o, "holder_start", 0);
+        if (!int_in (o, "group", -1, INT_MAX, &v[0]) || !int_in (o, "pid", 0, INT_MAX, &v[1])
+            || !int_in (o, "pid_start", 0, LLONG_MAX, &v[2]) || !int_in (o, "holder", 0, INT_MAX, &v[3])
+            || !int_in (o, "holder_start", 0, LLONG_MAX, &v[4]))
+                return vgpu_error_set (err, EBADMSG, "ledger record has a group, pid or start time out of range");
+        rec.group = (int) v[0];
+        rec.pid = (pid_t) v[1];
+        rec.pid_start = (unsigned long long) v[2];
+        rec.holder = (pid_t) v[3];
+        rec.holder_start = (unsigned long long) v[4];
         rec.created = vgpu_json_int (o, "created", 0);
         rec.updated = vgpu_json_int (o, "updated", 0);
-        if (rec.pid < 0 || rec.holder < 0)
-                return vgpu_error_set (err, EBADMSG, "ledger record has a negative pid");
         *ret = rec;
         return 0;
 }
