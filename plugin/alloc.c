@@ -221,10 +221,9 @@ vgpu_release_uuid (const vgpu_roots_t *roots, const char *uuid, unsigned timeout
         vgpu_mdev_t m;
         int r;
 
-        if (!vgpu_uuid_valid (uuid))
-                return vgpu_error_set (err, EINVAL, "\"%.64s\" is not a UUID", uuid);
-        snprintf (id, sizeof id, "%s", uuid);
-        vgpu_uuid_lower (id);
+        r = vgpu_uuid_normalise (uuid, id, err);
+        if (r < 0)
+                return r;
         r = vgpu_ledger_open (roots, &l, err);
         if (r < 0)
                 return r;

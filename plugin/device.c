@@ -18,16 +18,6 @@
 
 #define POLL_STEP_MS 2
 
-static int
-open_root (const vgpu_roots_t *roots, vgpu_error_t *err)
-{
-        int fd = open (roots->sysfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-
-        if (fd < 0)
-                return vgpu_error_sys (err, errno, "sysfs root %s", roots->sysfs);
-        return fd;
-}
-
 /* Copy the last component of path (cut at its end) as a validated name. */
 static int
 base_name (const char *path, const char *end, char *buf, size_t size)
@@ -131,10 +121,9 @@ lookup_at (int root, const char *uuid, vgpu_mdev_t *ret, vgpu_error_t *err)
         char path[128];
         int r;
 
-        if (!vgpu_uuid_valid (uuid))
-                return vgpu_error_set (err, EINVAL, "\"%.64s\" is not a UUID", uuid);
-        snprintf (m.uuid, sizeof m.uuid, "%s", uuid);
-        vgpu_uuid_lower (m.uuid);
+        r = vgpu_uuid_normalise (uuid, m.uuid, err);
+        if (r < 0)
+                return r;
         snprintf (path, sizeof path, "bus/mdev/devices/%s", m.uuid);
         devfd = openat (root, path, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (devfd < 0)
@@ -156,7 +145,7 @@ lookup_at (int root, const char *uuid, vgpu_mdev_t *ret, vgpu_error_t *err)
 int
 vgpu_mdev_lookup (const vgpu_roots_t *roots, const char *uuid, vgpu_mdev_t *ret, vgpu_error_t *err)
 {
-        _cleanup_close_ int root = open_root (roots, err);
+        _cleanup_close_ int root = vgpu_roots_open_sysfs (roots, err);
 
         if (root < 0)
                 return root;
@@ -220,11 +209,10 @@ vgpu_mdev_create (const vgpu_roots_t *roots, const char *parent, const char *typ
         vgpu_mdev_t m;
         int r;
 
-        if (!vgpu_uuid_valid (uuid))
-                return vgpu_error_set (err, EINVAL, "\"%.64s\" is not a UUID", uuid);
-        snprintf (id, sizeof id, "%s", uuid);
-        vgpu_uuid_lower (id);
-        root = open_root (roots, err);
+        r = vgpu_uuid_normalise (uuid, id, err);
+        if (r < 0)
+                return r;
+        root = vgpu_roots_open_sysfs (roots, err);
         if (root < 0)
                 return root;
         typefd = open_type (root, parent, type, err);
@@ -354,11 +342,10 @@ vgpu_mdev_remove (const vgpu_roots_t *roots, const char *uuid, unsigned timeout_
         char id[VGPU_UUID_LEN + 1], path[128];
         int r;
 
-        if (!vgpu_uuid_valid (uuid))
-                return vgpu_error_set (err, EINVAL, "\"%.64s\" is not a UUID", uuid);
-        snprintf (id, sizeof id, "%s", uuid);
-        vgpu_uuid_lower (id);
-        root = open_root (roots, err);
+        r = vgpu_uuid_normalise (uuid, id, err);
+        if (r < 0)
+                return r;
+        root = vgpu_roots_open_sysfs (roots, err);
         if (root < 0)
                 return root;
         snprintf (path, sizeof path, "bus/mdev/devices/%s/remove", id);
@@ -388,7 +375,7 @@ cmp_mdev (const void *a, const void *b)
 int
 vgpu_mdev_list (const vgpu_roots_t *roots, vgpu_mdev_t **ret, size_t *ret_n, vgpu_error_t *err)
 {
-        _cleanup_close_ int root = open_root (roots, err);
+        _cleanup_close_ int root = vgpu_roots_open_sysfs (roots, err);
         _cleanup_closedir_ DIR *d = NULL;
         _cleanup_free_ vgpu_mdev_t *list = NULL;
         size_t n = 0, cap = 0;

@@ -17,16 +17,6 @@
 
 #define POLL_STEP_MS 2
 
-static int
-open_root (const vgpu_roots_t *roots, vgpu_error_t *err)
-{
-        int fd = open (roots->sysfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-
-        if (fd < 0)
-                return vgpu_error_sys (err, errno, "sysfs root %s", roots->sysfs);
-        return fd;
-}
-
 bool
 vgpu_name_valid (const char *s)
 {
@@ -53,6 +43,16 @@ vgpu_uuid_lower (char uuid[VGPU_UUID_LEN + 1])
 {
         for (size_t i = 0; uuid[i]; i++)
                 uuid[i] = (char) tolower ((unsigned char) uuid[i]);
+}
+
+int
+vgpu_uuid_normalise (const char *in, char out[VGPU_UUID_LEN + 1], vgpu_error_t *err)
+{
+        if (!vgpu_uuid_valid (in))
+                return vgpu_error_set (err, EINVAL, "\"%.64s\" is not a UUID", in);
+        memcpy (out, in, VGPU_UUID_LEN + 1);
+        vgpu_uuid_lower (out);
+        return 0;
 }
 
 void
@@ -216,7 +216,7 @@ int
 vgpu_host_scan (const vgpu_roots_t *roots, vgpu_host_t *ret, vgpu_error_t *err)
 {
         _cleanup_free_ char (*names)[VGPU_NAME_MAX] = NULL;
-        _cleanup_close_ int root = open_root (roots, err);
+        _cleanup_close_ int root = vgpu_roots_open_sysfs (roots, err);
         vgpu_host_t host = { 0 };
         size_t n = 0;
         int r;

@@ -68,6 +68,9 @@ int vgpu_gvt_parse (const char *text, vgpu_gvt_desc_t *ret);
 void vgpu_uuid_new (char out[VGPU_UUID_LEN + 1]);
 bool vgpu_uuid_valid (const char *s);
 void vgpu_uuid_lower (char uuid[VGPU_UUID_LEN + 1]);
+/* Validate a UUID from outside and copy it lowercased into out (-EINVAL with
+ * the value in err otherwise). */
+int vgpu_uuid_normalise (const char *in, char out[VGPU_UUID_LEN + 1], vgpu_error_t *err);
 
 /* PCI address or plain kernel device name as the kernel spells parents. */
 bool vgpu_name_valid (const char *s);

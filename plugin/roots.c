@@ -2,6 +2,7 @@
 #include "roots.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +32,16 @@ vgpu_roots_set (vgpu_roots_t *roots, const char *which, const char *path, vgpu_e
         if (strcmp (which, "state") == 0)
                 return set_path (roots->state, which, path, err);
         return vgpu_error_set (err, EINVAL, "unknown root \"%s\"", which);
+}
+
+int
+vgpu_roots_open_sysfs (const vgpu_roots_t *roots, vgpu_error_t *err)
+{
+        int fd = open (roots->sysfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+        if (fd < 0)
+                return vgpu_error_sys (err, errno, "sysfs root %s", roots->sysfs);
+        return fd;
 }
 
 int

@@ -23,6 +23,9 @@ typedef struct vgpu_roots {
 /* Defaults, then the environment. */
 int vgpu_roots_init (vgpu_roots_t *roots, vgpu_error_t *err);
 
+/* O_PATH fd of the sysfs root, or a negative errno with the sentence in err. */
+int vgpu_roots_open_sysfs (const vgpu_roots_t *roots, vgpu_error_t *err);
+
 /* Set one root from a flag value ("sysfs", "dev" or "state"); must be an
  * absolute path. */
 int vgpu_roots_set (vgpu_roots_t *roots, const char *which, const char *path, vgpu_error_t *err);
