@@ -83,11 +83,14 @@ allocate_one (const vgpu_roots_t *roots, vgpu_ledger_t *l, const vgpu_choice_t *
         return 0;
 }
 
-/* Existing allocations of the owner, when every one is alive in sysfs. */
+/* Existing allocations of the owner, when every one is alive in sysfs.  A
+ * later stage that knows the container pid (createRuntime after precreate)
+ * records it, so gc can tell when the container is gone. */
 static int
-existing (const vgpu_roots_t *roots, vgpu_ledger_t *l, const char *owner, vgpu_mdev_t *ret, size_t *ret_n,
-          vgpu_error_t *err)
+existing (const vgpu_roots_t *roots, vgpu_ledger_t *l, const vgpu_owner_info_t *who, vgpu_mdev_t *ret,
+          size_t *ret_n, vgpu_error_t *err)
 {
+        const char *owner = who->owner;
         _cleanup_free_ vgpu_record_t *recs = NULL;
         size_t n = 0;
         int r;
@@ -104,6 +107,12 @@ existing (const vgpu_roots_t *roots, vgpu_ledger_t *l, const char *owner, vgpu_m
                 r = vgpu_mdev_lookup (roots, recs[i].uuid, &ret[i], err);
                 if (r < 0)
                         return vgpu_error_prefix (err, "owner %s holds a ledger record", owner);
+                if (recs[i].pid == 0 && who->pid > 0 && vgpu_proc_start (who->pid, &recs[i].pid_start) == 0) {
+                        recs[i].pid = who->pid;
+                        r = vgpu_ledger_put (l, &recs[i], err);
+                        if (r < 0)
+                                return r;
+                }
         }
         *ret_n = n;
         return 0;
@@ -126,7 +135,7 @@ vgpu_allocate (const vgpu_roots_t *roots, const vgpu_selector_t *sel, const vgpu
         if (r < 0)
                 return r;
         vgpu_crashpoint ("after-lock");
-        r = existing (roots, &l, who->owner, ret, ret_n, err);
+        r = existing (roots, &l, who, ret, ret_n, err);
         if (ret_reused)
                 *ret_reused = r == 0 && *ret_n > 0;
         if (r < 0 || *ret_n > 0)

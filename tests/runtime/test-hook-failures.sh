@@ -59,6 +59,22 @@ rm -rf "$B/rootfs/dev/vfio"
 ok "poststop of a container that never asked is exit 0" hook poststop < <(state never stopped)
 ok "poststop with no stage argument (hooks.d) works" hook < <(state never stopped)
 
+# --- precreate allocates without a pid; createRuntime records the pid; gc
+# reclaims the allocation once that container process is gone
+pc=precreated0123456789
+python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); c["annotations"]={"intel.com/vgpu":"auto"}; c["linux"]["cgroupsPath"]="/libpod_parent/libpod-"+sys.argv[2]; print(json.dumps(c))' \
+	"$B/config.json" "$pc" > "$B/precreate-in.json"
+ok "precreate allocates" hook precreate < "$B/precreate-in.json"
+check "precreate record has no pid" 0 "$("$VGPUCTL" list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["pid"])')"
+ok "createRuntime after precreate reuses it" hook createRuntime < <(state $pc)
+check "still one mdev, now with the container pid" "1 $CPID" "$(mdev_count) $("$VGPUCTL" list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["pid"])')"
+kill "$CPID"; wait "$CPID" 2>/dev/null
+check "gc reclaims it once the container is gone" "released" "$("$VGPUCTL" gc | awk '{print $1}')"
+check "nothing left" "0 0" "$(mdev_count) $(ledger_count)"
+rm -rf "$B/rootfs/dev/vfio"
+sleep 1000 &
+CPID=$!
+
 # --- SIGKILL at each step of allocation; gc makes it consistent
 for step in after-lock after-record after-create after-ledger after-node; do
 	rc=$({ VGPU_CRASH_AT=$step "$BUILD/oci-hook/vgpu-hook-crash" --no-cgroup createRuntime < <(state crash-$step) >/dev/null 2>&1; echo $?; } 2>/dev/null)
