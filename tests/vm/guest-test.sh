@@ -312,13 +312,15 @@ busy_listed() {
 }
 
 # gc while the holder still has the fd: the kernel has dropped the bus link already, but the
-# remove is pending, so the record must stay (and the holder must keep its device).
+# remove is pending, so the record must stay releasing (and the holder keeps its device).
+# gc may say it could not reclaim it (exit 1); what matters is that it forgets nothing.
 busy_gc_early() {
 	[ -n "$BUSY_UUID" ] || return 1
 	vgpuctl gc >/tmp/gc.out 2>&1
-	rc=$?
-	note "gc while held (exit $rc): $(cat /tmp/gc.out)"
-	[ "$rc" = 0 ] && [ -e "$VGPU_STATE_DIR/ledger/$BUSY_UUID.json" ] && kill -0 "$BUSY_HOLDER" &&
+	note "gc while held (exit $?): $(cat /tmp/gc.out)"
+	vgpuctl list >/tmp/list.out 2>&1
+	sed 's/^/# vgpuctl list: /' /tmp/list.out
+	grep "$BUSY_UUID" /tmp/list.out | grep -qi releasing && kill -0 "$BUSY_HOLDER" &&
 		[ -e "/sys/devices/virtual/mtty/mtty/$BUSY_UUID" ]
 }
 
