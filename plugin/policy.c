@@ -176,6 +176,10 @@ vgpu_select (const vgpu_host_t *host, const vgpu_selector_t *sel, vgpu_choice_t 
                                        any_parent ? "" : " on ", any_parent ? "" : sel->parent,
                                        sel->min_w ? sel->min_w : VGPU_DEFAULT_MIN_W,
                                        sel->min_h ? sel->min_h : VGPU_DEFAULT_MIN_H);
+        for (size_t i = 0; !any_parent && i < host->n_parents; i++)
+                if (vgpu_parent_type (&host->parents[i], sel->type))
+                        return vgpu_error_set (err, ENOENT, "type %s is not offered by parent %s (%s offers it)",
+                                               sel->type, sel->parent, host->parents[i].name);
         return vgpu_error_set (err, ENOENT, "unknown type %s%s%s", sel->type, any_parent ? "" : " on parent ",
                                any_parent ? "" : sel->parent);
 }
