@@ -309,6 +309,7 @@ vgpu_gc (const vgpu_roots_t *roots, unsigned timeout_ms, vgpu_gc_action_t **ret,
                 r = vgpu_ledger_list (&l, &recs, &n, &bad, &n_bad, err);
         if (r < 0)
                 return r;
+        vgpu_ledger_sweep (&l);
         for (size_t i = 0; i < n_bad; i++) {
                 vgpu_error_t e = { 0 };
 

@@ -315,6 +315,33 @@ vgpu_ledger_list (vgpu_ledger_t *l, vgpu_record_t **ret, size_t *ret_n, char (**
         return 0;
 }
 
+/* Temp files are ".<name>.tmp<pid>" (vgpu_write_file_atomic). */
+int
+vgpu_ledger_sweep (vgpu_ledger_t *l)
+{
+        int fd = openat (l->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_closedir_ DIR *d = NULL;
+        struct dirent *de;
+        int n = 0;
+
+        if (fd < 0 || !(d = fdopendir (fd))) {
+                vgpu_closep (&fd);
+                return 0;
+        }
+        while ((de = readdir (d))) {
+                const char *tmp = strstr (de->d_name, ".tmp");
+                unsigned long long pid, start;
+
+                if (de->d_name[0] != '.' || !tmp || vgpu_parse_uint (tmp + 4, 4194304, &pid) < 0)
+                        continue;
+                if (vgpu_proc_start ((pid_t) pid, &start) == 0)
+                        continue; /* its writer may still be at work */
+                if (unlinkat (l->dirfd, de->d_name, 0) == 0)
+                        n++;
+        }
+        return n;
+}
+
 int
 vgpu_proc_start (pid_t pid, unsigned long long *ret)
 {

@@ -64,6 +64,10 @@ int vgpu_ledger_del (vgpu_ledger_t *l, const char *uuid, vgpu_error_t *err);
 int vgpu_ledger_list (vgpu_ledger_t *l, vgpu_record_t **ret, size_t *ret_n, char (**ret_corrupt)[VGPU_UUID_LEN + 1],
                       size_t *ret_n_corrupt, vgpu_error_t *err);
 
+/* Remove temp files that writers killed mid-write left behind (their pid is
+ * gone); returns how many. */
+int vgpu_ledger_sweep (vgpu_ledger_t *l);
+
 /* Record text <-> struct (pure; fuzzed). */
 int vgpu_record_parse (const char *text, size_t len, vgpu_record_t *ret, vgpu_error_t *err);
 char *vgpu_record_format (const vgpu_record_t *rec);

@@ -233,7 +233,8 @@ head -c 60 "$VGPU_STATE_DIR/ledger/$T.json" > "$VGPU_STATE_DIR/ledger/$T.tmp" &&
 head -c 100 "$VGPU_STATE_DIR/ledger/$G.json" > "$VGPU_STATE_DIR/ledger/$G.tmp" && mv "$VGPU_STATE_DIR/ledger/$G.tmp" "$VGPU_STATE_DIR/ledger/$G.json"
 echo 1 > "$VGPU_SYSFS_ROOT/bus/mdev/devices/$G/remove"
 # an interrupted atomic write leaves a temp file: never read as a record
-printf '{"uuid":"%s","own' "$E" > "$VGPU_STATE_DIR/ledger/.$E.json.tmp99999"
+sh -c true & dead=$!; wait $dead # a writer that is gone
+printf '{"uuid":"%s","own' "$E" > "$VGPU_STATE_DIR/ledger/.$E.json.tmp$dead"
 list=$("$VGPUCTL" list)
 check "power loss: list does not take an owner from an empty record" "" "$(printf '%s\n' "$list" | grep "^$E .*owner=")"
 check "power loss: list does not take an owner from a truncated record" "" "$(printf '%s\n' "$list" | grep "^$T .*owner=")"
@@ -248,6 +249,7 @@ gc=$("$VGPUCTL" gc 2>&1)
 check "power loss: gc exit 0" 0 $?
 check "power loss: gc reclaims the three corrupt records" 3 "$(printf '%s\n' "$gc" | grep -c 'corrupt ledger record')"
 check "power loss: after gc" "consistent 2 2" "$(consistent) $(ours)"
+check "power loss: gc swept the dead writer's temp file" "" "$(ls -A "$VGPU_STATE_DIR/ledger" | grep '\.tmp')"
 check "power loss: the good records kept" "pl-good pl-new" "$("$VGPUCTL" list | grep -o 'owner=[a-z-]*' | cut -d= -f2 | sort | xargs)"
 "$VGPUCTL" release --owner pl-good >/dev/null
 "$VGPUCTL" release --owner pl-new >/dev/null
