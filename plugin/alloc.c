@@ -341,8 +341,29 @@ vgpu_ledger_snapshot (const vgpu_roots_t *roots, vgpu_record_t **ret, size_t *re
         _cleanup_ledger_ vgpu_ledger_t l = { -1, -1 };
         int r;
 
+        _cleanup_free_ char (*bad)[VGPU_UUID_LEN + 1] = NULL;
+        vgpu_record_t *recs = NULL;
+        size_t n = 0, n_bad = 0;
+
         r = vgpu_ledger_open (roots, &l, err);
+        if (r == 0)
+                r = vgpu_ledger_list (&l, &recs, &n, &bad, &n_bad, err);
         if (r < 0)
                 return r;
-        return vgpu_ledger_list (&l, ret, ret_n, NULL, NULL, err);
+        if (n_bad) {
+                void *p = realloc (recs, (n + n_bad) * sizeof *recs);
+
+                if (!p) {
+                        free (recs);
+                        return vgpu_error_set (err, ENOMEM, "out of memory");
+                }
+                recs = p;
+        }
+        for (size_t i = 0; i < n_bad; i++, n++) {
+                recs[n] = (vgpu_record_t) { .state = VGPU_RECORD_CORRUPT, .group = -1 };
+                memcpy (recs[n].uuid, bad[i], sizeof recs[n].uuid);
+        }
+        *ret = recs;
+        *ret_n = n;
+        return 0;
 }

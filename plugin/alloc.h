@@ -55,5 +55,7 @@ typedef struct vgpu_gc_action {
  * that is not in the ledger. */
 int vgpu_gc (const vgpu_roots_t *roots, unsigned timeout_ms, vgpu_gc_action_t **ret, size_t *ret_n, vgpu_error_t *err);
 
-/* Ledger records joined with what sysfs shows, for `vgpuctl list`. */
+/* Every ledger record, for `vgpuctl list`; an unreadable record comes as
+ * state VGPU_RECORD_CORRUPT with only its uuid, so it is never shown as
+ * owned by anyone nor as foreign. */
 int vgpu_ledger_snapshot (const vgpu_roots_t *roots, vgpu_record_t **ret, size_t *ret_n, vgpu_error_t *err);

@@ -20,6 +20,7 @@ static const char *const state_names[] = {
         [VGPU_RECORD_CREATING] = "creating",
         [VGPU_RECORD_ACTIVE] = "active",
         [VGPU_RECORD_RELEASING] = "releasing",
+        [VGPU_RECORD_CORRUPT] = "corrupt",
 };
 
 const char *
@@ -182,9 +183,9 @@ vgpu_record_parse (const char *text, size_t len, vgpu_record_t *ret, vgpu_error_
             !vgpu_name_valid (rec.type))
                 return vgpu_error_set (err, EBADMSG, "ledger record has an invalid uuid, owner, parent or type");
         state = vgpu_json_str (o, "state");
-        for (s = 0; s < ARRAY_SIZE (state_names) && strcmp (state, state_names[s]) != 0; s++)
+        for (s = 0; s < VGPU_RECORD_CORRUPT && strcmp (state, state_names[s]) != 0; s++)
                 ;
-        if (s == ARRAY_SIZE (state_names))
+        if (s == VGPU_RECORD_CORRUPT)
                 return vgpu_error_set (err, EBADMSG, "ledger record state \"%.32s\" is unknown", state);
         rec.state = (vgpu_record_state_t) s;
         if (!int_in (o, "group", -1, INT_MAX, &v[0]) || !int_in (o, "pid", 0, INT_MAX, &v[1])

@@ -22,6 +22,7 @@ typedef enum vgpu_record_state {
         VGPU_RECORD_CREATING,
         VGPU_RECORD_ACTIVE,
         VGPU_RECORD_RELEASING,
+        VGPU_RECORD_CORRUPT,   /* unreadable on disk: only snapshots carry it */
 } vgpu_record_state_t;
 
 typedef struct vgpu_record {

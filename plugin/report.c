@@ -106,7 +106,9 @@ vgpu_report_list (FILE *out, const vgpu_mdev_t *mdevs, size_t n, const vgpu_reco
                 const vgpu_record_t *r = find_record (mdevs[i].uuid, recs, n_recs);
 
                 fprintf (out, "%s %s %s", mdevs[i].uuid, mdevs[i].parent, mdevs[i].type);
-                if (r)
+                if (r && r->state == VGPU_RECORD_CORRUPT)
+                        fprintf (out, " owner=? state=corrupt\n");
+                else if (r)
                         fprintf (out, " owner=%s state=%s\n", r->owner, vgpu_record_state_name (r->state));
                 else
                         fprintf (out, " unowned\n");
@@ -114,8 +116,9 @@ vgpu_report_list (FILE *out, const vgpu_mdev_t *mdevs, size_t n, const vgpu_reco
         /* records whose device has left the bus: a remove blocked in the kernel */
         for (size_t i = 0; i < n_recs; i++)
                 if (!listed (recs[i].uuid, mdevs, n))
-                        fprintf (out, "%s %s %s owner=%s state=%s (not on the mdev bus)\n", recs[i].uuid, recs[i].parent,
-                                 recs[i].type, recs[i].owner, vgpu_record_state_name (recs[i].state));
+                        fprintf (out, "%s %s %s owner=%s state=%s (not on the mdev bus)\n", recs[i].uuid,
+                                 recs[i].parent[0] ? recs[i].parent : "?", recs[i].type[0] ? recs[i].type : "?",
+                                 recs[i].owner[0] ? recs[i].owner : "?", vgpu_record_state_name (recs[i].state));
 }
 
 static json_object *
@@ -149,7 +152,7 @@ vgpu_report_list_json (FILE *out, const vgpu_mdev_t *mdevs, size_t n, const vgpu
 
                 json_object_object_add (o, "owned", json_object_new_boolean (r != NULL));
                 if (r) {
-                        json_object_object_add (o, "owner", json_object_new_string (r->owner));
+                        json_object_object_add (o, "owner", r->owner[0] ? json_object_new_string (r->owner) : NULL);
                         json_object_object_add (o, "state", json_object_new_string (vgpu_record_state_name (r->state)));
                         json_object_object_add (o, "pid", json_object_new_int (r->pid));
                         json_object_object_add (o, "stage", json_object_new_string (r->stage));
@@ -167,7 +170,7 @@ vgpu_report_list_json (FILE *out, const vgpu_mdev_t *mdevs, size_t n, const vgpu
                 json_object_object_add (o, "type", json_object_new_string (recs[i].type));
                 json_object_object_add (o, "on_bus", json_object_new_boolean (false));
                 json_object_object_add (o, "owned", json_object_new_boolean (true));
-                json_object_object_add (o, "owner", json_object_new_string (recs[i].owner));
+                json_object_object_add (o, "owner", recs[i].owner[0] ? json_object_new_string (recs[i].owner) : NULL);
                 json_object_object_add (o, "state", json_object_new_string (vgpu_record_state_name (recs[i].state)));
                 json_object_array_add (arr, o);
         }

@@ -236,9 +236,9 @@ echo 1 > "$VGPU_SYSFS_ROOT/bus/mdev/devices/$G/remove"
 sh -c true & dead=$!; wait $dead # a writer that is gone
 printf '{"uuid":"%s","own' "$E" > "$VGPU_STATE_DIR/ledger/.$E.json.tmp$dead"
 list=$("$VGPUCTL" list)
-check "power loss: list does not take an owner from an empty record" "" "$(printf '%s\n' "$list" | grep "^$E .*owner=")"
-check "power loss: list does not take an owner from a truncated record" "" "$(printf '%s\n' "$list" | grep "^$T .*owner=")"
-check "power loss: list shows no record without its mdev from a truncated one" "" "$(printf '%s\n' "$list" | grep "^$G ")"
+check "power loss: an empty record shows as corrupt, not as owned or foreign" "$E 0000:00:02.0 i915-GVTg_V5_4 owner=? state=corrupt" "$(printf '%s\n' "$list" | grep "^$E ")"
+check "power loss: a truncated record shows as corrupt, with no owner" 1 "$(printf '%s\n' "$list" | grep -c "^$T .* owner=? state=corrupt$")"
+check "power loss: a truncated record of a gone mdev shows as corrupt and off the bus" "$G ? ? owner=? state=corrupt (not on the mdev bus)" "$(printf '%s\n' "$list" | grep "^$G ")"
 check "power loss: list still shows the good record" 1 "$(printf '%s\n' "$list" | grep -c 'owner=pl-good state=active$')"
 list_json=$("$VGPUCTL" list --json)
 check "power loss: list --json is valid JSON" ok "$(printf '%s' "$list_json" | python3 -c 'import json,sys; json.load(sys.stdin); print("ok")' 2>&1)"
