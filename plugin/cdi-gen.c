@@ -1,0 +1,434 @@
+/* cdi-gen.c — see cdi.h: what a spec holds, from the host and the ledger:
+ * dynamic devices, the pool's devices (cdi-pool.c makes the pool), claims
+ * (ledger owner cdi-claim.<id>), listing and the staleness check. */
+#include "cdi.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "ledger.h"
+#include "util.h"
+
+#define CLAIM_OWNER "cdi-claim."
+#define CLAIM_DEVICE "claim-"
+#define STAGE "cdi"
+
+int
+vgpu_cdi_pool_req_parse (const char *s, vgpu_cdi_pool_req_t *ret)
+{
+        const char *eq = strrchr (s, '=');
+        vgpu_cdi_pool_req_t req = { 0 };
+        unsigned long long n;
+
+        if (!eq || eq == s || (size_t) (eq - s) >= sizeof req.type)
+                return -EINVAL;
+        memcpy (req.type, s, (size_t) (eq - s));
+        if (strcmp (req.type, "auto") != 0 && !vgpu_name_valid (req.type))
+                return -EINVAL;
+        if (vgpu_parse_uint (eq + 1, VGPU_CDI_POOL_MAX, &n) < 0 || n == 0)
+                return -ERANGE;
+        req.count = (unsigned) n;
+        *ret = req;
+        return 0;
+}
+
+/* 0 when the host has the type (auto: a type to pick), even with no
+ * instance left right now. */
+int
+vgpu_cdi_type_on (const vgpu_host_t *host, const char *type, const char *parent, vgpu_error_t *err)
+{
+        vgpu_selector_t sel = { .type = type, .parent = parent };
+        vgpu_error_t e = { 0 };
+        vgpu_choice_t c;
+        int r = vgpu_select (host, &sel, &c, &e);
+
+        if (r == 0 || r == -ENOSPC)
+                return 0;
+        if (err)
+                *err = e;
+        return r;
+}
+
+int
+vgpu_cdi_type_known (const vgpu_roots_t *roots, const char *type, const char *parent, vgpu_error_t *err)
+{
+        vgpu_host_t host;
+        int r = vgpu_host_scan (roots, &host, err);
+
+        if (r < 0)
+                return r;
+        r = vgpu_cdi_type_on (&host, type, parent, err);
+        vgpu_host_free (&host);
+        return r;
+}
+
+/* The VFIO container node (misc 10:196): all a dynamic device can name
+ * before its mdev exists; the hook adds the group node. */
+static void
+vfio_only (vgpu_plan_t *plan)
+{
+        *plan = (vgpu_plan_t) { .n_nodes = 1 };
+        snprintf (plan->nodes[0].path, sizeof plan->nodes[0].path, "/dev/vfio/vfio");
+        plan->nodes[0].major = 10;
+        plan->nodes[0].minor = 196;
+        plan->nodes[0].mode = 0666;
+}
+
+static int
+cmp_str (const void *a, const void *b)
+{
+        return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+int
+vgpu_cdi_dynamic (const vgpu_host_t *host, vgpu_cdi_spec_t *spec, vgpu_error_t *err)
+{
+        _cleanup_free_ const char **ids = NULL;
+        size_t n = 0, total = 1;
+        vgpu_plan_t plan;
+        int r = 0;
+
+        vfio_only (&plan);
+        for (size_t i = 0; i < host->n_parents; i++)
+                total += host->parents[i].n_types;
+        ids = calloc (total, sizeof *ids);
+        if (!ids)
+                return vgpu_error_set (err, ENOMEM, "out of memory");
+        for (size_t i = 0; i < host->n_parents; i++)
+                for (size_t j = 0; j < host->parents[i].n_types; j++)
+                        ids[n++] = host->parents[i].types[j].id;
+        qsort (ids, n, sizeof *ids, cmp_str);
+        for (size_t i = 0; r == 0 && i < n; i++) {
+                char name[VGPU_CDI_NAME_MAX];
+
+                if (i > 0 && strcmp (ids[i], ids[i - 1]) == 0)
+                        continue; /* the same type on another parent */
+                if (vgpu_cdi_map_name (ids[i], name, sizeof name) < 0)
+                        return vgpu_error_set (err, ENAMETOOLONG, "type %s has no CDI device name", ids[i]);
+                r = vgpu_cdi_spec_add (spec, name, ids[i], &plan, err);
+        }
+        if (r == 0 && n > 0 && vgpu_cdi_type_on (host, "auto", NULL, NULL) == 0)
+                r = vgpu_cdi_spec_add (spec, "auto", "auto", &plan, err);
+        return r;
+}
+
+static int
+cmp_member (const void *a, const void *b)
+{
+        const vgpu_cdi_member_t *x = a, *y = b;
+
+        return (x->index > y->index) - (x->index < y->index);
+}
+
+/* Two names per member, its index and its UUID, with the same edits. */
+static int
+pool_devices (const vgpu_cdi_opts_t *o, vgpu_cdi_pool_t *pool, vgpu_cdi_spec_t *spec, vgpu_error_t *err)
+{
+        int r = 0;
+
+        if (pool->n)
+                qsort (pool->m, pool->n, sizeof *pool->m, cmp_member);
+        for (size_t i = 0; r == 0 && i < pool->n; i++) {
+                char index[16];
+                vgpu_plan_t plan;
+
+                snprintf (index, sizeof index, "%u", pool->m[i].index);
+                r = vgpu_plan_build (&o->roots, &pool->m[i].mdev, 1, &plan, err);
+                if (r == 0)
+                        r = vgpu_cdi_spec_add (spec, index, NULL, &plan, err);
+                if (r == 0)
+                        r = vgpu_cdi_spec_add (spec, pool->m[i].mdev.uuid, NULL, &plan, err);
+        }
+        return r;
+}
+
+static int
+spec_for (const vgpu_cdi_opts_t *o, vgpu_cdi_spec_t *spec, vgpu_error_t *err)
+{
+        int r = vgpu_cdi_spec_init (spec, o->kind, err);
+
+        if (r < 0)
+                return r;
+        snprintf (spec->hook_path, sizeof spec->hook_path, "%s", o->hook_path);
+        spec->roots = o->roots;
+        return 0;
+}
+
+static int
+dynamic_from_host (const vgpu_cdi_opts_t *o, vgpu_cdi_spec_t *spec, vgpu_error_t *err)
+{
+        vgpu_host_t host;
+        int r;
+
+        if (access (o->hook_path, X_OK) < 0)
+                return vgpu_error_sys (err, errno, "hook %s", o->hook_path);
+        r = vgpu_host_scan (&o->roots, &host, err);
+        if (r < 0)
+                return r;
+        r = vgpu_cdi_dynamic (&host, spec, err);
+        vgpu_host_free (&host);
+        return r;
+}
+
+static int
+emit (const vgpu_cdi_spec_t *spec, const char *path, FILE *out, vgpu_error_t *err)
+{
+        _cleanup_free_ char *text = NULL;
+        int r;
+
+        if (strcmp (path, "-") != 0)
+                return vgpu_cdi_save (path, spec, err);
+        if (spec->n_devices == 0)
+                return 0; /* no spec at all, as on disk */
+        r = vgpu_cdi_render (spec, &text, err);
+        if (r == 0 && fputs (text, out) < 0)
+                return vgpu_error_sys (err, errno, "write the spec");
+        return r;
+}
+
+int
+vgpu_cdi_generate (const vgpu_cdi_opts_t *o, vgpu_cdi_mode_t mode, const vgpu_cdi_pool_req_t *reqs, size_t n_reqs,
+                   const char *path, FILE *out, vgpu_error_t *err)
+{
+        vgpu_error_t release_err = { 0 };
+        vgpu_cdi_spec_t spec, old;
+        vgpu_cdi_pool_t pool = { 0 };
+        bool replaces = false;
+        int r;
+
+        if (strcmp (path, "-") != 0 && (r = vgpu_cdi_path_check (path, err)) < 0)
+                return r;
+        r = spec_for (o, &spec, err);
+        if (r < 0)
+                return r;
+        replaces = strcmp (path, "-") != 0 && vgpu_cdi_load (path, &old, NULL) == 0;
+        if (mode == VGPU_CDI_DYNAMIC)
+                r = dynamic_from_host (o, &spec, err);
+        else if (mode == VGPU_CDI_POOL)
+                r = vgpu_cdi_pool_sync (o, reqs, n_reqs, &pool, &release_err, err);
+        else
+                r = vgpu_cdi_pool_adopt (o, &pool, err);
+        if (r == 0)
+                r = pool_devices (o, &pool, &spec, err);
+        if (r == 0)
+                r = emit (&spec, path, out, err);
+        if (r == 0 && replaces)
+                r = vgpu_cdi_pool_release_named (o, &old, &spec, err);
+        if (replaces)
+                vgpu_cdi_spec_done (&old);
+        free (pool.m);
+        vgpu_cdi_spec_done (&spec);
+        if (r == 0 && release_err.code) {
+                *err = release_err;
+                return -release_err.code;
+        }
+        return r;
+}
+
+int
+vgpu_cdi_claim_path (const vgpu_cdi_opts_t *o, const char *claim, char *ret, size_t size, vgpu_error_t *err)
+{
+        char name[NAME_MAX + 1];
+        int r = vgpu_cdi_file_name (o->kind, claim, name, sizeof name, err);
+
+        if (r < 0)
+                return r;
+        if ((size_t) snprintf (ret, size, "%s/%s", o->spec_dir, name) >= size)
+                return vgpu_error_set (err, ENAMETOOLONG, "spec directory %s: path too long", o->spec_dir);
+        return 0;
+}
+
+/* A second prepare must ask for what the claim holds. */
+static int
+claim_matches (const char *claim, const vgpu_selector_t *sel, unsigned count, const vgpu_mdev_t *m, size_t n,
+               vgpu_error_t *err)
+{
+        bool any_type = strcmp (sel->type, "auto") == 0, any_parent = !sel->parent || !*sel->parent;
+
+        for (size_t i = 0; i < n && n == count; i++)
+                if ((!any_type && strcmp (m[i].type, sel->type) != 0) || (!any_parent && strcmp (m[i].parent, sel->parent) != 0))
+                        return vgpu_error_set (err, EEXIST, "claim %s already holds mdev %s of type %s on %s; unprepare it first",
+                                               claim, m[i].uuid, m[i].type, m[i].parent);
+        if (n != count)
+                return vgpu_error_set (err, EEXIST, "claim %s already holds %zu mdev%s, not %u; unprepare it first", claim,
+                                       n, n == 1 ? "" : "s", count);
+        return 0;
+}
+
+int
+vgpu_cdi_prepare (const vgpu_cdi_opts_t *o, const char *claim, const vgpu_selector_t *sel, unsigned count,
+                  FILE *out, vgpu_error_t *err)
+{
+        char owner[VGPU_OWNER_MAX + 1], path[PATH_MAX], name[VGPU_CDI_NAME_MAX];
+        vgpu_mdev_t mdevs[VGPU_ALLOC_MAX];
+        vgpu_cdi_spec_t spec;
+        vgpu_plan_t plan;
+        bool reused = false;
+        size_t n = 0;
+        int r;
+
+        r = vgpu_cdi_claim_path (o, claim, path, sizeof path, err);
+        if (r == 0)
+                r = spec_for (o, &spec, err);
+        if (r < 0)
+                return r;
+        snprintf (owner, sizeof owner, CLAIM_OWNER "%s", claim);
+        snprintf (name, sizeof name, CLAIM_DEVICE "%s", claim);
+        r = vgpu_allocate (&o->roots, sel, &(vgpu_owner_info_t) { .owner = owner, .stage = STAGE }, count, mdevs, &n,
+                           &reused, err);
+        if (r == 0 && reused)
+                r = claim_matches (claim, sel, count, mdevs, n, err);
+        if (r == 0)
+                r = vgpu_plan_build (&o->roots, mdevs, n, &plan, err);
+        if (r == 0)
+                r = vgpu_cdi_spec_add (&spec, name, NULL, &plan, err);
+        if (r == 0)
+                r = vgpu_cdi_save (path, &spec, err);
+        if (r < 0 && n > 0 && !reused)
+                vgpu_release_owner (&o->roots, owner, VGPU_RELEASE_TIMEOUT_MS, NULL, NULL);
+        if (r == 0)
+                fprintf (out, "%s=%s\n", spec.kind, name);
+        vgpu_cdi_spec_done (&spec);
+        return r;
+}
+
+int
+vgpu_cdi_unprepare (const vgpu_cdi_opts_t *o, const char *claim, vgpu_error_t *err)
+{
+        char owner[VGPU_OWNER_MAX + 1], path[PATH_MAX];
+        int r = vgpu_cdi_claim_path (o, claim, path, sizeof path, err);
+
+        if (r == 0)
+                r = vgpu_cdi_remove_file (path, err);
+        if (r < 0)
+                return r;
+        snprintf (owner, sizeof owner, CLAIM_OWNER "%s", claim);
+        return vgpu_release_owner (&o->roots, owner, VGPU_RELEASE_TIMEOUT_MS, NULL, err);
+}
+
+int
+vgpu_cdi_list (const char *path, FILE *out, vgpu_error_t *err)
+{
+        vgpu_cdi_spec_t spec;
+        int r = vgpu_cdi_load (path, &spec, err);
+
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < spec.n_devices; i++)
+                fprintf (out, "%s=%s\n", spec.kind, spec.devices[i].name);
+        vgpu_cdi_spec_done (&spec);
+        return 0;
+}
+
+static void __attribute__ ((format (printf, 3, 4)))
+finding (FILE *out, size_t *n, const char *fmt, ...)
+{
+        va_list ap;
+
+        va_start (ap, fmt);
+        fputs ("stale: ", out);
+        vfprintf (out, fmt, ap);
+        fputc ('\n', out);
+        va_end (ap);
+        (*n)++;
+}
+
+static bool
+has_type (const vgpu_cdi_spec_t *spec, const char *type)
+{
+        for (size_t i = 0; i < spec->n_devices; i++)
+                if (strcmp (spec->devices[i].type, type) == 0)
+                        return true;
+        return false;
+}
+
+static void
+check_dynamic (const vgpu_cdi_spec_t *spec, const vgpu_host_t *host, FILE *out, size_t *n)
+{
+        bool any = false;
+
+        for (size_t i = 0; i < spec->n_devices; i++) {
+                const vgpu_cdi_device_t *d = &spec->devices[i];
+
+                if (!d->type[0])
+                        continue;
+                any = true;
+                if (vgpu_cdi_type_on (host, d->type, NULL, NULL) < 0)
+                        finding (out, n, "device %s: type %s is gone", d->name, d->type);
+        }
+        if (!any)
+                return;
+        if (access (spec->hook_path, X_OK) < 0)
+                finding (out, n, "hook %s is not executable", spec->hook_path);
+        for (size_t i = 0; i < host->n_parents; i++)
+                for (size_t j = 0; j < host->parents[i].n_types; j++)
+                        if (!has_type (spec, host->parents[i].types[j].id))
+                                finding (out, n, "type %s on %s has no device", host->parents[i].types[j].id,
+                                         host->parents[i].name);
+        if (!has_type (spec, "auto") && vgpu_cdi_type_on (host, "auto", NULL, NULL) == 0)
+                finding (out, n, "no device auto");
+}
+
+static bool
+has_node (const vgpu_plan_t *plan, const vgpu_mdev_t *m)
+{
+        char path[64];
+
+        snprintf (path, sizeof path, "/dev/vfio/%d", m->group);
+        for (size_t i = 0; i < plan->n_nodes; i++)
+                if (strcmp (plan->nodes[i].path, path) == 0)
+                        return plan->nodes[i].major == m->group_major && plan->nodes[i].minor == m->group_minor;
+        return false;
+}
+
+static void
+check_fixed (const vgpu_roots_t *roots, const vgpu_cdi_spec_t *spec, FILE *out, size_t *n)
+{
+        for (size_t i = 0; i < spec->n_devices; i++) {
+                const vgpu_cdi_device_t *d = &spec->devices[i];
+                const char *uuids = vgpu_cdi_device_env (d, "VGPU_MDEV_UUID");
+
+                while (uuids && *uuids) {
+                        size_t len = strcspn (uuids, ",");
+                        char uuid[VGPU_UUID_LEN + 1];
+                        vgpu_mdev_t m;
+
+                        snprintf (uuid, sizeof uuid, "%.*s", (int) (len < VGPU_UUID_LEN ? len : VGPU_UUID_LEN), uuids);
+                        uuids += len + (uuids[len] == ',');
+                        if (!vgpu_uuid_valid (uuid) || vgpu_mdev_lookup (roots, uuid, &m, NULL) < 0)
+                                finding (out, n, "device %s: mdev %s is gone", d->name, uuid);
+                        else if (m.group < 0 || !has_node (&d->plan, &m))
+                                finding (out, n, "device %s: mdev %s has group %d (%u:%u), not the node in the spec",
+                                         d->name, uuid, m.group, m.group_major, m.group_minor);
+                }
+        }
+}
+
+int
+vgpu_cdi_check (const vgpu_cdi_opts_t *o, const char *path, FILE *out, vgpu_error_t *err)
+{
+        vgpu_cdi_spec_t spec;
+        vgpu_host_t host;
+        size_t n = 0;
+        int r = vgpu_cdi_load (path, &spec, err);
+
+        if (r == -ENOENT)
+                return vgpu_error_set (err, ESTALE, "no spec file %s", path);
+        if (r < 0)
+                return r;
+        r = vgpu_host_scan (&o->roots, &host, err);
+        if (r == 0) {
+                check_dynamic (&spec, &host, out, &n);
+                check_fixed (&o->roots, &spec, out, &n);
+                vgpu_host_free (&host);
+        }
+        if (r == 0 && n > 0)
+                r = vgpu_error_set (err, ESTALE, "spec %s is stale (%zu finding%s above)", path, n, n == 1 ? "" : "s");
+        else if (r == 0)
+                fprintf (out, "%s matches the host (%zu devices)\n", path, spec.n_devices);
+        vgpu_cdi_spec_done (&spec);
+        return r;
+}

@@ -1,0 +1,397 @@
+/* cdi-pool.c — see cdi.h: the pool of mdevs a spec names one by one.
+ *
+ * Pool mdevs belong to ledger owners cdi-pool.<index>, one mdev each, so the
+ * index that names a device stays the mdev's for its life and the pool grows
+ * or shrinks without touching the members it keeps; the hook's poststop
+ * releases by container id and never sees these owners.  Pool changes are
+ * serialised by <state>/cdi-pool.lock (the ledger lock is per allocation). */
+#include "cdi.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include "alloc.h"
+#include "ledger.h"
+#include "util.h"
+
+#define POOL_OWNER "cdi-pool."
+#define STAGE "cdi"
+
+static int
+pool_lock (const vgpu_roots_t *roots, vgpu_error_t *err)
+{
+        _cleanup_close_ int dirfd = -1;
+        _cleanup_close_ int fd = -1;
+
+        if (mkdir (roots->state, 0700) < 0 && errno != EEXIST)
+                return vgpu_error_sys (err, errno, "state directory %s", roots->state);
+        dirfd = open (roots->state, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dirfd >= 0)
+                fd = openat (dirfd, "cdi-pool.lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0 || flock (fd, LOCK_EX) < 0)
+                return vgpu_error_sys (err, errno, "lock %s/cdi-pool.lock", roots->state);
+        return TAKE_FD (fd);
+}
+
+static bool
+pool_index (const char *owner, unsigned *ret)
+{
+        unsigned long long v;
+
+        if (strncmp (owner, POOL_OWNER, strlen (POOL_OWNER)) != 0 ||
+            vgpu_parse_uint (owner + strlen (POOL_OWNER), 1u << 20, &v) < 0)
+                return false;
+        *ret = (unsigned) v;
+        return true;
+}
+
+static int
+pool_push (vgpu_cdi_pool_t *pool, unsigned index, const vgpu_mdev_t *m, vgpu_error_t *err)
+{
+        void *p = realloc (pool->m, (pool->n + 1) * sizeof *pool->m);
+
+        if (!p)
+                return vgpu_error_set (err, ENOMEM, "out of memory");
+        pool->m = p;
+        pool->m[pool->n++] = (vgpu_cdi_member_t) { .index = index, .mdev = *m };
+        return 0;
+}
+
+/* mdevctl's layout: <dir>/<parent>/<uuid>; both names come from sysfs and
+ * passed vgpu_name_valid / vgpu_uuid_valid there. */
+static int
+define_mdev (const char *dir, const vgpu_mdev_t *m, vgpu_error_t *err)
+{
+        _cleanup_free_ char *text = vgpu_mdevctl_definition (m->type);
+        _cleanup_close_ int root = -1, pfd = -1;
+        int r;
+
+        if (!text)
+                return vgpu_error_set (err, ENOMEM, "out of memory");
+        root = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (root < 0 && errno == ENOENT && mkdir (dir, 0755) == 0)
+                root = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (root < 0)
+                return vgpu_error_sys (err, errno, "mdevctl directory %s", dir);
+        if (mkdirat (root, m->parent, 0755) < 0 && errno != EEXIST)
+                return vgpu_error_sys (err, errno, "mdevctl directory %s/%s", dir, m->parent);
+        pfd = openat (root, m->parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (pfd < 0)
+                return vgpu_error_sys (err, errno, "mdevctl directory %s/%s", dir, m->parent);
+        r = vgpu_write_file_atomic (pfd, m->uuid, text, strlen (text), 0644);
+        return r < 0 ? vgpu_error_sys (err, -r, "mdevctl definition %s/%s/%s", dir, m->parent, m->uuid) : 0;
+}
+
+static void
+undefine_mdev (const char *dir, const char *parent, const char *uuid)
+{
+        _cleanup_close_ int root = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_close_ int pfd = -1;
+
+        if (root < 0 || !vgpu_name_valid (parent) || !vgpu_uuid_valid (uuid))
+                return;
+        pfd = openat (root, parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (pfd < 0 || unlinkat (pfd, uuid, 0) < 0)
+                return;
+        unlinkat (root, parent, AT_REMOVEDIR); /* only when it became empty */
+}
+
+/* Requests with `auto` resolved to the type it picks now, merged by type. */
+static int
+resolve_reqs (const vgpu_host_t *host, const vgpu_cdi_pool_req_t *reqs, size_t n, vgpu_cdi_pool_req_t *want,
+              size_t *ret_n, vgpu_error_t *err)
+{
+        size_t k = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                vgpu_cdi_pool_req_t w = reqs[i];
+                size_t j;
+                int r;
+
+                if (strcmp (w.type, "auto") == 0) {
+                        vgpu_choice_t c;
+
+                        r = vgpu_select (host, &(vgpu_selector_t) { .type = "auto" }, &c, err);
+                        if (r < 0)
+                                return vgpu_error_prefix (err, "pool %s=%u", w.type, w.count);
+                        snprintf (w.type, sizeof w.type, "%s", c.type->id);
+                } else if ((r = vgpu_cdi_type_on (host, w.type, NULL, err)) < 0)
+                        return vgpu_error_prefix (err, "pool %s=%u", w.type, w.count);
+                for (j = 0; j < k && strcmp (want[j].type, w.type) != 0; j++)
+                        ;
+                if (j == k)
+                        want[k++] = (vgpu_cdi_pool_req_t) { .count = 0 };
+                want[j].count += w.count;
+                snprintf (want[j].type, sizeof want[j].type, "%s", w.type);
+                if (want[j].count > VGPU_CDI_POOL_MAX)
+                        return vgpu_error_set (err, ERANGE, "pool of %s: more than %d mdevs", w.type,
+                                               VGPU_CDI_POOL_MAX);
+        }
+        *ret_n = k;
+        return 0;
+}
+
+/* Pool records first, by index. */
+static int
+cmp_slot (const void *a, const void *b)
+{
+        const vgpu_record_t *x = a, *y = b;
+        unsigned i, j;
+        bool px = pool_index (x->owner, &i), py = pool_index (y->owner, &j);
+
+        if (px != py)
+                return px ? -1 : 1;
+        return px ? (i > j) - (i < j) : 0;
+}
+
+/* Sorts recs with cmp_slot; returns how many are the pool's. */
+static size_t
+pool_slots (vgpu_record_t *recs, size_t n)
+{
+        unsigned idx;
+        size_t k = 0;
+
+        if (n > 0)
+                qsort (recs, n, sizeof *recs, cmp_slot);
+        while (k < n && pool_index (recs[k].owner, &idx))
+                k++;
+        return k;
+}
+
+static unsigned
+free_index (const vgpu_record_t *slots, size_t k, const vgpu_cdi_pool_t *pool)
+{
+        for (unsigned i = 0;; i++) {
+                bool used = false;
+                unsigned idx;
+
+                for (size_t s = 0; !used && s < k; s++)
+                        used = pool_index (slots[s].owner, &idx) && idx == i;
+                for (size_t s = 0; !used && s < pool->n; s++)
+                        used = pool->m[s].index == i;
+                if (!used)
+                        return i;
+        }
+}
+
+/* Keep, per wanted type, the lowest-indexed live slots; counts in want drop
+ * by what is kept. */
+static int
+keep_slots (const vgpu_roots_t *roots, const vgpu_record_t *slots, size_t k, vgpu_cdi_pool_req_t *want, size_t n_want,
+            bool *keep, vgpu_cdi_pool_t *pool, vgpu_error_t *err)
+{
+        for (size_t w = 0; w < n_want; w++)
+                for (size_t s = 0; s < k && want[w].count > 0; s++) {
+                        vgpu_mdev_t m;
+                        unsigned idx = 0;
+                        int r;
+
+                        if (keep[s] || slots[s].state != VGPU_RECORD_ACTIVE || strcmp (slots[s].type, want[w].type) != 0 ||
+                            vgpu_mdev_lookup (roots, slots[s].uuid, &m, NULL) < 0)
+                                continue; /* a slot whose mdev is gone is released below */
+                        pool_index (slots[s].owner, &idx);
+                        r = pool_push (pool, idx, &m, err);
+                        if (r < 0)
+                                return r;
+                        keep[s] = true;
+                        want[w].count--;
+                }
+        return 0;
+}
+
+/* New slots for what is still wanted; on failure the ones made here go. */
+static int
+grow (const vgpu_roots_t *roots, const vgpu_record_t *slots, size_t k, const vgpu_cdi_pool_req_t *want, size_t n_want,
+      vgpu_cdi_pool_t *pool, vgpu_error_t *err)
+{
+        size_t first = pool->n;
+        int r = 0;
+
+        for (size_t w = 0; r == 0 && w < n_want; w++)
+                for (unsigned c = 0; r == 0 && c < want[w].count; c++) {
+                        char owner[VGPU_OWNER_MAX + 1];
+                        unsigned idx = free_index (slots, k, pool);
+                        vgpu_mdev_t m;
+                        size_t n = 0;
+
+                        snprintf (owner, sizeof owner, POOL_OWNER "%u", idx);
+                        r = vgpu_allocate (roots, &(vgpu_selector_t) { .type = want[w].type },
+                                           &(vgpu_owner_info_t) { .owner = owner, .stage = STAGE }, 1, &m, &n, NULL, err);
+                        if (r == 0)
+                                r = pool_push (pool, idx, &m, err);
+                        if (r < 0)
+                                vgpu_error_prefix (err, "pool of %s", want[w].type);
+                }
+        if (r < 0) {
+                while (pool->n > first) {
+                        char owner[VGPU_OWNER_MAX + 1];
+
+                        snprintf (owner, sizeof owner, POOL_OWNER "%u", pool->m[--pool->n].index);
+                        vgpu_release_owner (roots, owner, VGPU_RELEASE_TIMEOUT_MS, NULL, NULL);
+                }
+        }
+        return r;
+}
+
+/* Release the slots not kept; the first failure goes to release_err. */
+static void
+shrink (const vgpu_cdi_opts_t *o, const vgpu_record_t *slots, size_t k, const bool *keep, vgpu_error_t *release_err)
+{
+        for (size_t s = 0; s < k; s++) {
+                vgpu_error_t e = { 0 };
+
+                if (keep[s])
+                        continue;
+                if (vgpu_release_owner (&o->roots, slots[s].owner, VGPU_RELEASE_TIMEOUT_MS, NULL, &e) < 0 &&
+                    !release_err->code)
+                        *release_err = e;
+                undefine_mdev (o->mdevctl_dir, slots[s].parent, slots[s].uuid);
+        }
+}
+
+/* Make the pool exactly the requests: allocate what is missing first (a
+ * failure rolls that back and changes nothing), then release the rest. */
+int
+vgpu_cdi_pool_sync (const vgpu_cdi_opts_t *o, const vgpu_cdi_pool_req_t *reqs, size_t n_reqs, vgpu_cdi_pool_t *pool,
+                    vgpu_error_t *release_err, vgpu_error_t *err)
+{
+        _cleanup_free_ vgpu_cdi_pool_req_t *want = calloc (n_reqs + 1, sizeof *want);
+        _cleanup_free_ vgpu_record_t *recs = NULL;
+        _cleanup_free_ bool *keep = NULL;
+        _cleanup_close_ int lock = -1;
+        vgpu_host_t host;
+        size_t n_want = 0, n_recs = 0, k;
+        int r;
+
+        if (!want)
+                return vgpu_error_set (err, ENOMEM, "out of memory");
+        r = vgpu_host_scan (&o->roots, &host, err);
+        if (r < 0)
+                return r;
+        r = resolve_reqs (&host, reqs, n_reqs, want, &n_want, err);
+        vgpu_host_free (&host);
+        if (r < 0)
+                return r;
+        lock = pool_lock (&o->roots, err);
+        if (lock < 0)
+                return lock;
+        r = vgpu_ledger_snapshot (&o->roots, &recs, &n_recs, err);
+        if (r < 0)
+                return r;
+        k = pool_slots (recs, n_recs);
+        keep = calloc (k + 1, sizeof *keep);
+        if (!keep)
+                return vgpu_error_set (err, ENOMEM, "out of memory");
+        r = keep_slots (&o->roots, recs, k, want, n_want, keep, pool, err);
+        if (r == 0)
+                r = grow (&o->roots, recs, k, want, n_want, pool, err);
+        if (r < 0)
+                return r;
+        shrink (o, recs, k, keep, release_err);
+        for (size_t i = 0; o->persist && i < pool->n; i++) {
+                r = define_mdev (o->mdevctl_dir, &pool->m[i].mdev, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* The active mdevs that the pool owns or that nobody in the ledger owns
+ * (made by mdevctl or by hand); container and claim mdevs stay theirs. */
+int
+vgpu_cdi_pool_adopt (const vgpu_cdi_opts_t *o, vgpu_cdi_pool_t *pool, vgpu_error_t *err)
+{
+        _cleanup_free_ vgpu_record_t *recs = NULL;
+        _cleanup_free_ vgpu_mdev_t *mdevs = NULL;
+        _cleanup_close_ int lock = pool_lock (&o->roots, err);
+        size_t n_recs = 0, n = 0;
+        unsigned next = 0;
+        int r;
+
+        if (lock < 0)
+                return lock;
+        r = vgpu_ledger_snapshot (&o->roots, &recs, &n_recs, err);
+        if (r == 0)
+                r = vgpu_mdev_list (&o->roots, &mdevs, &n, err);
+        for (int pass = 0; r == 0 && pass < 2; pass++)
+                for (size_t i = 0; r == 0 && i < n; i++) {
+                        const vgpu_record_t *rec = NULL;
+                        unsigned idx;
+
+                        for (size_t j = 0; !rec && j < n_recs; j++)
+                                if (strcmp (recs[j].uuid, mdevs[i].uuid) == 0)
+                                        rec = &recs[j];
+                        if (mdevs[i].group < 0)
+                                continue; /* no VFIO group: nothing to hand a container */
+                        if (pass == 0 && rec && rec->state == VGPU_RECORD_ACTIVE && pool_index (rec->owner, &idx)) {
+                                r = pool_push (pool, idx, &mdevs[i], err);
+                                next = idx >= next ? idx + 1 : next;
+                        } else if (pass == 1 && !rec)
+                                r = pool_push (pool, next++, &mdevs[i], err);
+                }
+        return r;
+}
+
+static bool
+names_uuid (const vgpu_cdi_spec_t *spec, const char *uuid)
+{
+        for (size_t i = 0; spec && i < spec->n_devices; i++) {
+                const char *u = vgpu_cdi_device_env (&spec->devices[i], "VGPU_MDEV_UUID");
+
+                if (u && strcmp (u, uuid) == 0)
+                        return true;
+        }
+        return false;
+}
+
+int
+vgpu_cdi_pool_release_named (const vgpu_cdi_opts_t *o, const vgpu_cdi_spec_t *old, const vgpu_cdi_spec_t *keep,
+                             vgpu_error_t *err)
+{
+        _cleanup_free_ vgpu_record_t *recs = NULL;
+        _cleanup_close_ int lock = pool_lock (&o->roots, err);
+        vgpu_error_t first = { 0 };
+        size_t n_recs = 0;
+        int r;
+
+        if (lock < 0)
+                return lock;
+        r = vgpu_ledger_snapshot (&o->roots, &recs, &n_recs, err);
+        for (size_t j = 0; r == 0 && j < n_recs; j++) {
+                vgpu_error_t e = { 0 };
+                unsigned idx;
+
+                if (!pool_index (recs[j].owner, &idx) || !names_uuid (old, recs[j].uuid) || names_uuid (keep, recs[j].uuid))
+                        continue;
+                if (vgpu_release_owner (&o->roots, recs[j].owner, VGPU_RELEASE_TIMEOUT_MS, NULL, &e) < 0 && !first.code)
+                        first = e;
+                undefine_mdev (o->mdevctl_dir, recs[j].parent, recs[j].uuid);
+        }
+        if (r == 0 && first.code) {
+                *err = first;
+                return -first.code;
+        }
+        return r;
+}
+
+int
+vgpu_cdi_remove (const vgpu_cdi_opts_t *o, const char *path, vgpu_error_t *err)
+{
+        vgpu_cdi_spec_t spec;
+        int r = vgpu_cdi_load (path, &spec, err);
+
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        /* the spec goes first, so no new container is handed what goes next */
+        r = vgpu_cdi_remove_file (path, err);
+        if (r == 0)
+                r = vgpu_cdi_pool_release_named (o, &spec, NULL, err);
+        vgpu_cdi_spec_done (&spec);
+        return r;
+}
