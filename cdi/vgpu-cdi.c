@@ -1,0 +1,388 @@
+/* vgpu-cdi — the CDI spec generator of vgpu-toolkit.
+ *
+ * Parses arguments and calls the plugin library (cdi.h); every path, JSON key
+ * and output spelling lives there.  Exit 0 success, 1 failure (a stale spec
+ * for `check`), 2 usage. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "cdi.h"
+#include "config.h"
+#include "oci.h"
+#include "util.h"
+
+#define PROG "vgpu-cdi"
+#define MAX_POOLS 16
+
+typedef struct cmd_opts {
+        vgpu_cdi_opts_t cdi;
+        const char *output, *claim, *type, *parent;
+        vgpu_cdi_pool_req_t pools[MAX_POOLS];
+        const char *pool_args[MAX_POOLS];
+        size_t n_pools;
+        bool adopt;
+        unsigned min_w, min_h;
+        unsigned long long count;
+        char default_output[PATH_MAX];
+} cmd_opts_t;
+
+typedef struct command {
+        const char *name;
+        const char *usage;
+        const char *help;
+        const char *opts; /* long options this command takes, space-separated */
+        int (*run) (cmd_opts_t *o, vgpu_error_t *err);
+} command_t;
+
+static const char common_help[] =
+        "  --kind VENDOR/CLASS   CDI kind (default " VGPU_CDI_KIND ")\n"
+        "  --spec-dir DIR        CDI spec directory (default " VGPU_CDI_SPEC_DIR ")\n"
+        "  --sysfs-root DIR      sysfs root (env VGPU_SYSFS_ROOT, default /sys)\n"
+        "  --dev-root DIR        dev root (env VGPU_DEV_ROOT, default /dev)\n"
+        "  --state-dir DIR       ledger directory (env VGPU_STATE_DIR, default /run/vgpu-toolkit)\n"
+        "  -h, --help            show this help\n";
+
+static int
+usage_error (const char *what, const char *arg)
+{
+        fprintf (stderr, PROG ": %s \"%.64s\" (see `" PROG " --help`)\n", what, arg);
+        return 2;
+}
+
+static int
+run_generate (cmd_opts_t *o, vgpu_error_t *err)
+{
+        vgpu_cdi_mode_t mode = o->adopt ? VGPU_CDI_POOL_ADOPT : o->n_pools ? VGPU_CDI_POOL : VGPU_CDI_DYNAMIC;
+
+        /* a type the host lacks is named with the flag that asked for it */
+        for (size_t i = 0; i < o->n_pools; i++)
+                if (vgpu_cdi_type_known (&o->cdi.roots, o->pools[i].type, NULL, err) < 0)
+                        return vgpu_error_prefix (err, "--pool %s", o->pool_args[i]);
+        return vgpu_cdi_generate (&o->cdi, mode, o->pools, o->n_pools, o->output, stdout, err);
+}
+
+static int
+run_prepare (cmd_opts_t *o, vgpu_error_t *err)
+{
+        vgpu_selector_t sel = { .type = o->type, .parent = o->parent, .min_w = o->min_w, .min_h = o->min_h };
+
+        if (vgpu_cdi_type_known (&o->cdi.roots, o->type, o->parent, err) < 0)
+                return o->parent ? vgpu_error_prefix (err, "--type %s --parent %s", o->type, o->parent)
+                                 : vgpu_error_prefix (err, "--type %s", o->type);
+        return vgpu_cdi_prepare (&o->cdi, o->claim, &sel, o->count ? (unsigned) o->count : 1, stdout, err);
+}
+
+static int
+run_unprepare (cmd_opts_t *o, vgpu_error_t *err)
+{
+        return vgpu_cdi_unprepare (&o->cdi, o->claim, err);
+}
+
+static int
+run_list (cmd_opts_t *o, vgpu_error_t *err)
+{
+        return vgpu_cdi_list (o->output, stdout, err);
+}
+
+static int
+run_check (cmd_opts_t *o, vgpu_error_t *err)
+{
+        return vgpu_cdi_check (&o->cdi, o->output, stdout, err);
+}
+
+static int
+run_remove (cmd_opts_t *o, vgpu_error_t *err)
+{
+        return vgpu_cdi_remove (&o->cdi, o->output, err);
+}
+
+static const command_t commands[] = {
+        { "generate",
+          "[--output FILE|-] [--hook-path PATH] [--pool TYPE=N]... [--pool-from-existing] [--persist] [--mdevctl-dir DIR]",
+          "Write the CDI spec: a device per vGPU type and `auto`, or per pool mdev.\n"
+          "Dynamic devices run vgpu-hook, which makes the mdev with the container; pool devices\n"
+          "name a pre-made mdev, by its index and by its UUID.",
+          "kind spec-dir output hook-path pool pool-from-existing persist mdevctl-dir", run_generate },
+        { "prepare", "--claim ID --type TYPE|auto [--parent P] [--min-resolution WxH] [--count N]",
+          "Allocate a claim's mdevs and write its spec; prints the CDI device name (node agents, DRA).",
+          "kind spec-dir claim type parent min-resolution count", run_prepare },
+        { "unprepare", "--claim ID", "Remove a claim's spec and release its mdevs.", "kind spec-dir claim",
+          run_unprepare },
+        { "list", "[--output FILE | --claim ID]", "Print the fully qualified device names of a spec.",
+          "kind spec-dir output claim", run_list },
+        { "check", "[--output FILE | --claim ID]", "Say whether a spec still matches the host; exit 1 when stale.",
+          "kind spec-dir output claim", run_check },
+        { "remove", "[--output FILE] [--mdevctl-dir DIR]",
+          "Remove a spec and release the pool mdevs it names (with their mdevctl definitions).",
+          "kind spec-dir output mdevctl-dir", run_remove },
+};
+
+static const char generate_help[] =
+        "  --output FILE|-       spec file (default DIR/VENDOR-CLASS.json in --spec-dir), - for stdout\n"
+        "  --hook-path PATH      vgpu-hook for dynamic devices (default " VGPU_HOOK_PATH ")\n"
+        "  --pool TYPE=N         keep N mdevs of TYPE (or auto) made for the spec; repeatable\n"
+        "  --pool-from-existing  name the active mdevs no container or claim holds\n"
+        "  --persist             with --pool: also write mdevctl definitions (start auto)\n"
+        "  --mdevctl-dir DIR     mdevctl's definitions (default " VGPU_CDI_MDEVCTL_DIR ")\n";
+
+static void
+print_help (FILE *out, const command_t *c)
+{
+        if (c) {
+                fprintf (out, "Usage: " PROG " [OPTIONS] %s %s\n\n%s\n\nOptions:\n%s%s", c->name, c->usage, c->help,
+                         c->run == run_generate ? generate_help : "", common_help);
+                return;
+        }
+        fprintf (out, "Usage: " PROG " [OPTIONS] COMMAND [ARGS]\n\nCDI specs that give containers Intel GVT-g vGPUs.\n\nCommands:\n");
+        for (size_t i = 0; i < ARRAY_SIZE (commands); i++)
+                fprintf (out, "  %-10s %s\n", commands[i].name, strtok (strdupa (commands[i].help), "\n"));
+        fprintf (out, "\nOptions:\n%s  --version             print the version\n\n`" PROG " COMMAND --help` shows a command's options.\n", common_help);
+}
+
+enum { OPT_SYSFS = 256, OPT_DEV, OPT_STATE, OPT_KIND, OPT_SPEC_DIR, OPT_OUTPUT, OPT_HOOK, OPT_POOL, OPT_ADOPT,
+       OPT_PERSIST, OPT_MDEVCTL, OPT_CLAIM, OPT_TYPE, OPT_PARENT, OPT_MINRES, OPT_COUNT, OPT_VERSION };
+
+static const struct option long_opts[] = {
+        { "sysfs-root", required_argument, NULL, OPT_SYSFS },   { "dev-root", required_argument, NULL, OPT_DEV },
+        { "state-dir", required_argument, NULL, OPT_STATE },    { "kind", required_argument, NULL, OPT_KIND },
+        { "spec-dir", required_argument, NULL, OPT_SPEC_DIR },  { "output", required_argument, NULL, OPT_OUTPUT },
+        { "hook-path", required_argument, NULL, OPT_HOOK },     { "pool", required_argument, NULL, OPT_POOL },
+        { "pool-from-existing", no_argument, NULL, OPT_ADOPT }, { "persist", no_argument, NULL, OPT_PERSIST },
+        { "mdevctl-dir", required_argument, NULL, OPT_MDEVCTL }, { "claim", required_argument, NULL, OPT_CLAIM },
+        { "type", required_argument, NULL, OPT_TYPE },          { "parent", required_argument, NULL, OPT_PARENT },
+        { "min-resolution", required_argument, NULL, OPT_MINRES }, { "count", required_argument, NULL, OPT_COUNT },
+        { "help", no_argument, NULL, 'h' },                     { "version", no_argument, NULL, OPT_VERSION },
+        { NULL, 0, NULL, 0 },
+};
+
+static const char *
+opt_name (int val)
+{
+        for (size_t i = 0; long_opts[i].name; i++)
+                if (long_opts[i].val == val)
+                        return long_opts[i].name;
+        return "?";
+}
+
+static bool
+command_takes (const command_t *c, const char *name)
+{
+        size_t len = strlen (name);
+
+        for (const char *p = c->opts; (p = strstr (p, name)); p += len)
+                if ((p == c->opts || p[-1] == ' ') && (p[len] == ' ' || p[len] == '\0'))
+                        return true;
+        return false;
+}
+
+static int
+take_pool (cmd_opts_t *o, const char *arg)
+{
+        int r;
+
+        if (o->n_pools == MAX_POOLS)
+                return usage_error ("too many --pool options, at", arg);
+        r = vgpu_cdi_pool_req_parse (arg, &o->pools[o->n_pools]);
+        if (r == -ERANGE) {
+                fprintf (stderr, PROG ": --pool \"%.64s\": the count must be 1 to %d\n", arg, VGPU_CDI_POOL_MAX);
+                return 2;
+        }
+        if (r < 0) {
+                fprintf (stderr, PROG ": --pool \"%.64s\" is not TYPE=COUNT (TYPE a type id or auto)\n", arg);
+                return 2;
+        }
+        o->pool_args[o->n_pools++] = arg;
+        return 0;
+}
+
+static int
+path_option (const char *name, const char *arg, bool absolute, const char **ret)
+{
+        if (!*arg || (absolute && arg[0] != '/') || strlen (arg) >= PATH_MAX - NAME_MAX - 2) {
+                fprintf (stderr, PROG ": --%s \"%.64s\" is not %s path\n", name, arg, absolute ? "an absolute" : "a");
+                return 2;
+        }
+        *ret = arg;
+        return 0;
+}
+
+static int
+output_option (cmd_opts_t *o, const char *arg)
+{
+        size_t len = strlen (arg);
+
+        if (strcmp (arg, "-") == 0) {
+                o->output = arg;
+                return 0;
+        }
+        if (len < 6 || strcmp (arg + len - 5, ".json") != 0 || arg[len - 6] == '/') {
+                fprintf (stderr, PROG ": --output \"%.64s\" is not a *.json file (all CDI reads, besides *.yaml)\n", arg);
+                return 2;
+        }
+        return path_option ("output", arg, false, &o->output);
+}
+
+/* One option into o; 0, or an exit code for a usage error. */
+static int
+take_option (cmd_opts_t *o, int c, const char *arg, vgpu_error_t *err)
+{
+        unsigned long long v;
+
+        switch (c) {
+        case OPT_SYSFS: return vgpu_roots_set (&o->cdi.roots, "sysfs", arg, err) < 0 ? 2 : 0;
+        case OPT_DEV: return vgpu_roots_set (&o->cdi.roots, "dev", arg, err) < 0 ? 2 : 0;
+        case OPT_STATE: return vgpu_roots_set (&o->cdi.roots, "state", arg, err) < 0 ? 2 : 0;
+        case OPT_KIND:
+                if (vgpu_cdi_kind_check (arg, err) < 0) {
+                        vgpu_error_prefix (err, "--kind \"%.64s\"", arg);
+                        return 2;
+                }
+                o->cdi.kind = arg;
+                return 0;
+        case OPT_SPEC_DIR: return path_option ("spec-dir", arg, false, &o->cdi.spec_dir);
+        case OPT_OUTPUT: return output_option (o, arg);
+        case OPT_HOOK: return path_option ("hook-path", arg, true, &o->cdi.hook_path);
+        case OPT_MDEVCTL: return path_option ("mdevctl-dir", arg, false, &o->cdi.mdevctl_dir);
+        case OPT_POOL: return take_pool (o, arg);
+        case OPT_ADOPT: o->adopt = true; return 0;
+        case OPT_PERSIST: o->cdi.persist = true; return 0;
+        case OPT_CLAIM:
+                if (!vgpu_cdi_claim_valid (arg)) {
+                        fprintf (stderr, PROG ": --claim \"%.64s\" is not a claim id ([A-Za-z0-9][A-Za-z0-9_.-]*, "
+                                         "at most %d bytes, ending in a letter or digit)\n", arg, VGPU_CDI_CLAIM_MAX);
+                        return 2;
+                }
+                o->claim = arg;
+                return 0;
+        case OPT_TYPE: o->type = arg; return 0;
+        case OPT_PARENT: o->parent = arg; return 0;
+        case OPT_COUNT:
+                if (vgpu_parse_uint (arg, VGPU_ALLOC_MAX, &v) < 0 || v == 0) {
+                        fprintf (stderr, PROG ": --count \"%.64s\" is not a number between 1 and %d\n", arg, VGPU_ALLOC_MAX);
+                        return 2;
+                }
+                o->count = v;
+                return 0;
+        case OPT_MINRES:
+                if (vgpu_parse_resolution (arg, &o->min_w, &o->min_h) < 0) {
+                        fprintf (stderr, PROG ": --min-resolution \"%.64s\" is not WIDTHxHEIGHT\n", arg);
+                        return 2;
+                }
+                return 0;
+        default: return 2;
+        }
+}
+
+static int
+parse (int argc, char **argv, const command_t *cmd, cmd_opts_t *o, vgpu_error_t *err)
+{
+        int c;
+
+        opterr = 0;
+        while ((c = getopt_long (argc, argv, cmd ? "h" : "+h", long_opts, NULL)) != -1) {
+                int r;
+
+                if (c == 'h') {
+                        print_help (stdout, cmd);
+                        exit (0);
+                }
+                if (c == OPT_VERSION && !cmd) {
+                        printf (PROG " " VGPU_VERSION "\n");
+                        exit (0);
+                }
+                if (c == '?' || c == ':')
+                        return usage_error ("unknown option or missing value in", argv[optind - 1]);
+                if (c >= OPT_KIND && c != OPT_VERSION && (!cmd || !command_takes (cmd, opt_name (c)))) {
+                        char flag[64];
+
+                        snprintf (flag, sizeof flag, "--%s", opt_name (c));
+                        return usage_error (cmd ? "option not valid for this command:" : "option before the command:", flag);
+                }
+                r = take_option (o, c, optarg, err);
+                if (r == 2 && err->code) {
+                        vgpu_error_print (PROG, err);
+                        return 2;
+                }
+                if (r)
+                        return r;
+        }
+        return 0;
+}
+
+/* Combinations getopt cannot see; fills the defaults. */
+static int
+finish_options (const command_t *cmd, cmd_opts_t *o, vgpu_error_t *err)
+{
+        const char *name = cmd->name;
+
+        if (o->n_pools && o->adopt)
+                return usage_error ("--pool and --pool-from-existing exclude each other, in", name);
+        if (o->cdi.persist && !o->n_pools)
+                return usage_error ("--persist needs --pool, in", name);
+        if ((!strcmp (name, "prepare") || !strcmp (name, "unprepare")) && !o->claim)
+                return usage_error ("this command needs --claim:", name);
+        if (!strcmp (name, "prepare") && !o->type)
+                return usage_error ("this command needs --type:", name);
+        if (o->claim && o->output)
+                return usage_error ("--claim and --output exclude each other, in", name);
+        if (o->output && strcmp (o->output, "-") == 0 && cmd->run != run_generate)
+                return usage_error ("--output - (stdout) is for generate only, not", name);
+        if (o->claim && (!strcmp (name, "list") || !strcmp (name, "check"))) {
+                if (vgpu_cdi_claim_path (&o->cdi, o->claim, o->default_output, sizeof o->default_output, err) < 0)
+                        return 1;
+                o->output = o->default_output;
+        }
+        if (!o->output) {
+                char file[NAME_MAX + 1];
+
+                if (vgpu_cdi_file_name (o->cdi.kind, NULL, file, sizeof file, err) < 0)
+                        return 1;
+                snprintf (o->default_output, sizeof o->default_output, "%s/%s", o->cdi.spec_dir, file);
+                o->output = o->default_output;
+        }
+        return 0;
+}
+
+int
+main (int argc, char **argv)
+{
+        vgpu_error_t err = { 0 };
+        cmd_opts_t o = { .cdi = { .kind = VGPU_CDI_KIND, .hook_path = VGPU_HOOK_PATH, .spec_dir = VGPU_CDI_SPEC_DIR,
+                                  .mdevctl_dir = VGPU_CDI_MDEVCTL_DIR } };
+        const command_t *cmd = NULL;
+        int r;
+
+        if (vgpu_roots_init (&o.cdi.roots, &err) < 0) {
+                vgpu_error_print (PROG, &err);
+                return 2;
+        }
+        r = parse (argc, argv, NULL, &o, &err);
+        if (r)
+                return r;
+        if (optind >= argc) {
+                print_help (stderr, NULL);
+                return 2;
+        }
+        for (size_t i = 0; i < ARRAY_SIZE (commands); i++)
+                if (strcmp (argv[optind], commands[i].name) == 0)
+                        cmd = &commands[i];
+        if (!cmd)
+                return usage_error ("unknown command", argv[optind]);
+        argv += optind;
+        argc -= optind;
+        optind = 1;
+        r = parse (argc, argv, cmd, &o, &err);
+        if (r)
+                return r;
+        if (optind < argc)
+                return usage_error ("unexpected argument", argv[optind]);
+        r = finish_options (cmd, &o, &err);
+        if (r == 0)
+                r = cmd->run (&o, &err) < 0 ? 1 : 0;
+        if (r == 1)
+                vgpu_error_print (PROG, &err);
+        return r;
+}
