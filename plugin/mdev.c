@@ -17,6 +17,8 @@
 
 #define POLL_STEP_MS 2
 
+/* ASCII only, whatever the locale: names become sysfs path components;
+ * one component, never "." or "..". */
 bool
 vgpu_name_valid (const char *s)
 {
@@ -25,7 +27,8 @@ vgpu_name_valid (const char *s)
         if (len == 0 || len >= VGPU_NAME_MAX || s[0] == '.')
                 return false;
         for (; *s; s++)
-                if (!isalnum ((unsigned char) *s) && !strchr ("_.:-+", *s))
+                if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')) &&
+                    !strchr ("_.:-+", *s))
                         return false;
         return true;
 }

@@ -12,26 +12,6 @@
 
 #include "util.h"
 
-/* ASCII only, whatever the locale: these names end up in sysfs paths. */
-static bool
-is_alnum (char c)
-{
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
-/* Type ids and parents become sysfs path components: one component, never
- * "." or "..". */
-static bool
-name_valid (const char *s)
-{
-        if (s[0] == '\0' || s[0] == '.')
-                return false;
-        for (size_t n = 0; s[n]; n++)
-                if (n >= VGPU_NAME_MAX - 1 || !(is_alnum (s[n]) || strchr ("_.:-", s[n])))
-                        return false;
-        return true;
-}
-
 /* The value of the last INTEL_VGPU= in process.env: runtimes and engines let
  * a later entry win. */
 static int
@@ -73,7 +53,7 @@ take_name (const char *value, const char *label, const char *what, bool auto_ok,
 {
         char q[VGPU_QUOTE_BUF];
 
-        if (!(auto_ok && strcmp (value, "auto") == 0) && !name_valid (value))
+        if (!(auto_ok && strcmp (value, "auto") == 0) && !vgpu_name_valid (value))
                 return vgpu_error_set (err, EINVAL, "%s \"%s\" is not %s", label, vgpu_quote (value, strlen (value), q),
                                        what);
         strcpy (out, value);

@@ -15,10 +15,7 @@ check "every type has a device; the odd ones mapped; no auto (no type meets 1920
 	"$(cdi list | tr '\n' ' ' | sed 's/ $//')"
 check "no field podman 4.3.1 rejects" "" "$(spec_fields "$CDI_SPEC")"
 ok "check: fresh (types matched through the mapping)" cdi check
-# odd+type is mapped and listed above, but not run: vgpu-hook's request
-# parser (plugin/request.c) takes [A-Za-z0-9_.:-] only, while sysfs names may
-# also hold '+' (plugin/mdev.c).
-for pair in "x::2dlead -lead" "x:3ay x:y" "trail:2d trail-"; do
+for pair in "x::2dlead -lead" "x:3ay x:y" "trail:2d trail-" "odd:2btype odd+type"; do
 	set -- $pair
 	out=$(pm_run --rm --device "intel.com/vgpu=$1" -- sh -c "$PROBE" 2>&1)
 	check "podman resolves intel.com/vgpu=$1; the container gets a group node" "0 1" \
