@@ -87,12 +87,17 @@ ctr_bundle() {
 	rm -rf "$1"
 	mkdir -p "$1"
 	(cd "$1" && crun spec) || return 1
+	# crun sends hook output to /dev/null unless these annotations name files.
 	jq ".process.terminal = false | .process.args = [\"/bin/sh\", \"/entry.sh\"]
-	    | .root.path = \"$CTR_ROOTFS\" | ${2:-.}" "$1/config.json" >"$1/config.new" &&
+	    | .root.path = \"$CTR_ROOTFS\"
+	    | .annotations[\"run.oci.hooks.stdout\"] = \"$1/hooks.out\"
+	    | .annotations[\"run.oci.hooks.stderr\"] = \"$1/hooks.out\" | ${2:-.}" "$1/config.json" >"$1/config.new" &&
 		mv "$1/config.new" "$1/config.json"
 }
 
 ctr_create() { $CRUN create --no-pivot --bundle "$2" "$1" >"$2/out" 2>&1; }
+# What the hooks of bundle $1 printed, as notes.
+ctr_hooks_out() { [ -s "$1/hooks.out" ] && sed 's/^/# hook: /' "$1/hooks.out"; }
 ctr_pid() { $CRUN state "$1" 2>/dev/null | jq -r .pid; }
 ctr_status() { $CRUN state "$1" 2>/dev/null | jq -r .status; }
 

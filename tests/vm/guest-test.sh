@@ -188,7 +188,7 @@ c2_hook_container() {
 	have vgpu-hook || return 1
 	hook_bundle /tmp/b-hook || return 1
 	echo 'echo "container sees:"; ls -l /dev/vfio; exec vfio-probe auto $(cat /uuid)' >"$CTR_ROOTFS/job.sh"
-	ctr_create hooked /tmp/b-hook || { sed 's/^/# hooked: /' /tmp/b-hook/out; return 1; }
+	ctr_create hooked /tmp/b-hook || { sed 's/^/# hooked: /' /tmp/b-hook/out; ctr_hooks_out /tmp/b-hook; return 1; }
 	HOOK_UUID=$(mdevs)
 	[ "$(echo "$HOOK_UUID" | wc -w)" = 1 ] || { note "expected one mdev after createRuntime, have: $HOOK_UUID"; return 1; }
 	HOOK_GROUP=$(group_of "$HOOK_UUID")
@@ -204,6 +204,7 @@ c2_hook_container() {
 c3_poststop() {
 	[ -n "$HOOK_UUID" ] || return 1
 	ctr_delete hooked | sed 's/^/# delete: /'
+	ctr_hooks_out /tmp/b-hook
 	note "after delete: $(counts), mdevs: $(mdevs)"
 	gone "$HOOK_UUID" "$HOOK_GROUP" && [ "$(counts)" = "$CLEAN" ]
 }
@@ -215,7 +216,7 @@ c2_hook_control() {
 	hook_bundle /tmp/b-ctl ', "--no-cgroup"' \
 		'| .linux.resources.devices += [{allow: true, type: "c", major: 10, minor: 196, access: "rwm"}]' || return 1
 	echo 'ls -l /dev/vfio; exec vfio-probe auto $(cat /uuid)' >"$CTR_ROOTFS/job.sh"
-	ctr_create control /tmp/b-ctl || { sed 's/^/# control: /' /tmp/b-ctl/out; return 1; }
+	ctr_create control /tmp/b-ctl || { sed 's/^/# control: /' /tmp/b-ctl/out; ctr_hooks_out /tmp/b-ctl; return 1; }
 	u=$(mdevs)
 	echo "$u" >"$CTR_ROOTFS/uuid"
 	g=$(group_of "$u")
@@ -286,7 +287,9 @@ busy_start() {
 	vfio-probe --hold 8 "$BUSY_GROUP" "$BUSY_UUID" >/tmp/holder.out 2>&1 &
 	BUSY_HOLDER=$!
 	i=0
-	until grep -q holding /tmp/holder.out || [ "$i" -gt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	until grep -q holding /tmp/holder.out || [ "$i" -gt 150 ]; do sleep 0.1; i=$((i + 1)); done
+	sed 's/^/# holder: /' /tmp/holder.out
+	note "holder ready after $i polls of 0.1 s"
 	grep -q holding /tmp/holder.out
 }
 
