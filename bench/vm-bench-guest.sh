@@ -13,12 +13,14 @@ i=$2
 case $1 in
 sh) ;;
 sysfs)
-	u=$(uuidgen)
+	read -r u </proc/sys/kernel/random/uuid
 	echo "$u" >/sys/class/mdev_bus/mtty/mdev_supported_types/mtty-2/create &&
 		echo 1 >"/sys/bus/mdev/devices/$u/remove" ;;
 seed)
 	u=$(uuidgen)
 	mdevctl start -u "$u" -p mtty --type mtty-2 && mdevctl stop -u "$u" ;;
+2xlist)
+	vgpuctl list >/dev/null && vgpuctl list >/dev/null ;;
 vgpuctl)
 	vgpuctl allocate --owner "b$i" --type mtty-2 >/dev/null && vgpuctl release --owner "b$i" ;;
 vgpu-hook)
@@ -56,6 +58,7 @@ methods="sh sysfs seed"
 for m in vgpuctl vgpu-hook; do
 	if command -v "$m" >/dev/null; then methods="$methods $m"; else note "$m: not in the guest"; fi
 done
+command -v vgpuctl >/dev/null && methods="$methods 2xlist"
 rc=0
 : >/tmp/samples
 i=0
@@ -68,7 +71,7 @@ while [ "$i" -lt "$cycles" ]; do
 	i=$((i + 1))
 done
 : >/tmp/rows
-for m in sh sysfs seed vgpuctl vgpu-hook; do
+for m in sh sysfs seed vgpuctl vgpu-hook 2xlist; do
 	awk -v m="$m" '$1 == m { print $2 }' /tmp/samples | sort -n >/tmp/s
 	n=$(wc -l </tmp/s)
 	if [ "$n" = 0 ]; then echo "$m" >>/tmp/rows; continue; fi

@@ -202,7 +202,7 @@ c2_hook_container() {
 
 # After `crun delete` (poststop): no mdev, node or iommu group; the counts are back.
 c3_poststop() {
-	[ -n "$HOOK_UUID" ] || return 1
+	[ -n "$HOOK_UUID" ] || { note "no hooked container to delete: its createRuntime failed"; return 1; }
 	ctr_delete hooked | sed 's/^/# delete: /'
 	ctr_hooks_out /tmp/b-hook
 	note "after delete: $(counts), mdevs: $(mdevs)"
