@@ -12,6 +12,7 @@
 #include "cdi.h"
 #include "config.h"
 #include "oci.h"
+#include "sandbox.h"
 #include "util.h"
 
 #define PROG "vgpu-cdi"
@@ -23,7 +24,7 @@ typedef struct cmd_opts {
         vgpu_cdi_pool_req_t pools[MAX_POOLS];
         const char *pool_args[MAX_POOLS];
         size_t n_pools;
-        bool adopt;
+        bool adopt, no_sandbox;
         unsigned min_w, min_h;
         unsigned long long count;
         char default_output[PATH_MAX];
@@ -43,6 +44,7 @@ static const char common_help[] =
         "  --sysfs-root DIR      sysfs root (env VGPU_SYSFS_ROOT, default /sys)\n"
         "  --dev-root DIR        dev root (env VGPU_DEV_ROOT, default /dev)\n"
         "  --state-dir DIR       ledger directory (env VGPU_STATE_DIR, default /run/vgpu-toolkit)\n"
+        "  --no-sandbox          debugging only: keep every privilege (README, Privileges)\n"
         "  -h, --help            show this help\n";
 
 static int
@@ -142,7 +144,7 @@ print_help (FILE *out, const command_t *c)
         fprintf (out, "\nOptions:\n%s  --version             print the version\n\n`" PROG " COMMAND --help` shows a command's options.\n", common_help);
 }
 
-enum { OPT_SYSFS = 256, OPT_DEV, OPT_STATE, OPT_KIND, OPT_SPEC_DIR, OPT_OUTPUT, OPT_HOOK, OPT_POOL, OPT_ADOPT,
+enum { OPT_SYSFS = 256, OPT_DEV, OPT_STATE, OPT_NO_SANDBOX, OPT_KIND, OPT_SPEC_DIR, OPT_OUTPUT, OPT_HOOK, OPT_POOL, OPT_ADOPT,
        OPT_PERSIST, OPT_MDEVCTL, OPT_CLAIM, OPT_TYPE, OPT_PARENT, OPT_MINRES, OPT_COUNT, OPT_VERSION };
 
 static const struct option long_opts[] = {
@@ -155,7 +157,7 @@ static const struct option long_opts[] = {
         { "type", required_argument, NULL, OPT_TYPE },          { "parent", required_argument, NULL, OPT_PARENT },
         { "min-resolution", required_argument, NULL, OPT_MINRES }, { "count", required_argument, NULL, OPT_COUNT },
         { "help", no_argument, NULL, 'h' },                     { "version", no_argument, NULL, OPT_VERSION },
-        { NULL, 0, NULL, 0 },
+        { "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },    { NULL, 0, NULL, 0 },
 };
 
 static const char *
@@ -235,6 +237,7 @@ take_option (cmd_opts_t *o, int c, const char *arg, vgpu_error_t *err)
         case OPT_SYSFS: return vgpu_roots_set (&o->cdi.roots, "sysfs", arg, err) < 0 ? 2 : 0;
         case OPT_DEV: return vgpu_roots_set (&o->cdi.roots, "dev", arg, err) < 0 ? 2 : 0;
         case OPT_STATE: return vgpu_roots_set (&o->cdi.roots, "state", arg, err) < 0 ? 2 : 0;
+        case OPT_NO_SANDBOX: o->no_sandbox = true; return 0;
         case OPT_KIND:
                 if (vgpu_cdi_kind_check (arg, err) < 0) {
                         vgpu_error_prefix (err, "--kind \"%.64s\"", arg);
@@ -346,6 +349,16 @@ finish_options (const command_t *cmd, cmd_opts_t *o, vgpu_error_t *err)
         return 0;
 }
 
+/* list and check only read; generate/remove and prepare/unprepare make and
+ * release mdevs and write specs. */
+static vgpu_sandbox_profile_t
+sandbox_profile (const command_t *c)
+{
+        if (c->run == run_list || c->run == run_check)
+                return VGPU_SANDBOX_CDI_READ;
+        return c->run == run_prepare || c->run == run_unprepare ? VGPU_SANDBOX_CDI_PREPARE : VGPU_SANDBOX_CDI_GENERATE;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -380,7 +393,9 @@ main (int argc, char **argv)
         if (optind < argc)
                 return usage_error ("unexpected argument", argv[optind]);
         r = finish_options (cmd, &o, &err);
-        if (r == 0)
+        if (r == 0 && !o.no_sandbox && vgpu_sandbox_enter (sandbox_profile (cmd), &err) < 0)
+                r = 1;
+        else if (r == 0)
                 r = cmd->run (&o, &err) < 0 ? 1 : 0;
         if (r == 1)
                 vgpu_error_print (PROG, &err);

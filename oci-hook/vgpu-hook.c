@@ -14,6 +14,7 @@
 #include "config.h"
 #include "hook.h"
 #include "json.h"
+#include "sandbox.h"
 #include "util.h"
 
 #define PROG "vgpu-hook"
@@ -35,15 +36,16 @@ usage (FILE *out)
                  "  --dev-root DIR           dev root (env VGPU_DEV_ROOT, default /dev)\n"
                  "  --state-dir DIR          ledger (env VGPU_STATE_DIR, default /run/vgpu-toolkit)\n"
                  "  --no-cgroup              skip the device cgroup step (tests only)\n"
+                 "  --no-sandbox             debugging only: keep every privilege (README, Privileges)\n"
                  "  -h, --help               show this help\n"
                  "  --version                print the version\n",
                  VGPU_RELEASE_TIMEOUT_MS);
 }
 
-enum { OPT_TYPE = 256, OPT_PARENT, OPT_TIMEOUT, OPT_SYSFS, OPT_DEV, OPT_STATE, OPT_NO_CGROUP, OPT_VERSION };
+enum { OPT_TYPE = 256, OPT_PARENT, OPT_TIMEOUT, OPT_SYSFS, OPT_DEV, OPT_STATE, OPT_NO_CGROUP, OPT_NO_SANDBOX, OPT_VERSION };
 
 static int
-parse_args (int argc, char **argv, vgpu_hook_opts_t *o, vgpu_error_t *err)
+parse_args (int argc, char **argv, vgpu_hook_opts_t *o, bool *no_sandbox, vgpu_error_t *err)
 {
         static const struct option opts[] = {
                 { "type", required_argument, NULL, OPT_TYPE },
@@ -53,6 +55,7 @@ parse_args (int argc, char **argv, vgpu_hook_opts_t *o, vgpu_error_t *err)
                 { "dev-root", required_argument, NULL, OPT_DEV },
                 { "state-dir", required_argument, NULL, OPT_STATE },
                 { "no-cgroup", no_argument, NULL, OPT_NO_CGROUP },
+                { "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, OPT_VERSION },
                 { NULL, 0, NULL, 0 },
@@ -68,6 +71,7 @@ parse_args (int argc, char **argv, vgpu_hook_opts_t *o, vgpu_error_t *err)
                 case OPT_TYPE: o->type = optarg; break;
                 case OPT_PARENT: o->parent = optarg; break;
                 case OPT_NO_CGROUP: o->no_cgroup = true; break;
+                case OPT_NO_SANDBOX: *no_sandbox = true; break;
                 case OPT_TIMEOUT:
                         if (vgpu_parse_uint (optarg, 3600000, &v) < 0 || v == 0)
                                 return vgpu_error_set (err, EINVAL, "--release-timeout-ms \"%.32s\" is not a number of milliseconds", optarg);
@@ -92,6 +96,19 @@ parse_args (int argc, char **argv, vgpu_hook_opts_t *o, vgpu_error_t *err)
         return 0;
 }
 
+/* Without a stage (hooks.d) the input decides: the union of the stages. */
+static vgpu_sandbox_profile_t
+sandbox_profile (vgpu_stage_t stage)
+{
+        switch (stage) {
+        case VGPU_STAGE_PRECREATE: return VGPU_SANDBOX_HOOK_PRECREATE;
+        case VGPU_STAGE_PRESTART:
+        case VGPU_STAGE_CREATE_RUNTIME: return VGPU_SANDBOX_HOOK_ATTACH;
+        case VGPU_STAGE_POSTSTOP: return VGPU_SANDBOX_HOOK_POSTSTOP;
+        default: return VGPU_SANDBOX_HOOK_ANY;
+        }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -99,11 +116,16 @@ main (int argc, char **argv)
         vgpu_error_t err = { 0 };
         _cleanup_free_ char *input = NULL;
         size_t len = 0;
+        bool no_sandbox = false;
         int r;
 
-        if (vgpu_roots_init (&o.roots, &err) < 0 || parse_args (argc, argv, &o, &err) < 0) {
+        if (vgpu_roots_init (&o.roots, &err) < 0 || parse_args (argc, argv, &o, &no_sandbox, &err) < 0) {
                 vgpu_error_print (PROG, &err);
                 return 2;
+        }
+        if (!no_sandbox && vgpu_sandbox_enter (sandbox_profile (o.stage), &err) < 0) {
+                vgpu_error_print (PROG, &err);
+                return 1;
         }
         r = vgpu_read_fd (STDIN_FILENO, VGPU_JSON_MAX_BYTES, &input, &len);
         if (r < 0) {

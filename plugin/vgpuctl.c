@@ -11,13 +11,14 @@
 #include "config.h"
 #include "oci.h"
 #include "report.h"
+#include "sandbox.h"
 #include "util.h"
 
 #define PROG "vgpuctl"
 
 typedef struct cmd_opts {
         vgpu_roots_t roots;
-        bool json;
+        bool json, no_sandbox;
         const char *owner, *type, *parent, *uuid, *stage;
         unsigned min_w, min_h;
         unsigned long long count, timeout_ms, pid;
@@ -35,6 +36,7 @@ static const char common_help[] =
         "  --sysfs-root DIR   sysfs root (env VGPU_SYSFS_ROOT, default /sys)\n"
         "  --dev-root DIR     dev root (env VGPU_DEV_ROOT, default /dev)\n"
         "  --state-dir DIR    ledger directory (env VGPU_STATE_DIR, default /run/vgpu-toolkit)\n"
+        "  --no-sandbox       debugging only: keep every privilege (README, Privileges)\n"
         "  -h, --help         show this help\n";
 
 static int
@@ -152,7 +154,7 @@ print_help (FILE *out, const command_t *c)
         fprintf (out, "\nOptions:\n%s  --version          print the version\n\n`" PROG " COMMAND --help` shows a command's options.\n", common_help);
 }
 
-enum { OPT_SYSFS = 256, OPT_DEV, OPT_STATE, OPT_JSON, OPT_OWNER, OPT_TYPE, OPT_PARENT, OPT_MINRES, OPT_COUNT,
+enum { OPT_SYSFS = 256, OPT_DEV, OPT_STATE, OPT_NO_SANDBOX, OPT_JSON, OPT_OWNER, OPT_TYPE, OPT_PARENT, OPT_MINRES, OPT_COUNT,
        OPT_PID, OPT_STAGE, OPT_UUID, OPT_TIMEOUT, OPT_VERSION };
 
 static const struct option long_opts[] = {
@@ -163,7 +165,8 @@ static const struct option long_opts[] = {
         { "count", required_argument, NULL, OPT_COUNT },      { "pid", required_argument, NULL, OPT_PID },
         { "stage", required_argument, NULL, OPT_STAGE },      { "uuid", required_argument, NULL, OPT_UUID },
         { "timeout-ms", required_argument, NULL, OPT_TIMEOUT }, { "help", no_argument, NULL, 'h' },
-        { "version", no_argument, NULL, OPT_VERSION },        { NULL, 0, NULL, 0 },
+        { "version", no_argument, NULL, OPT_VERSION },        { "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
+        { NULL, 0, NULL, 0 },
 };
 
 static const char *
@@ -204,6 +207,7 @@ take_option (cmd_opts_t *o, int c, const char *arg, vgpu_error_t *err)
         case OPT_SYSFS: return vgpu_roots_set (&o->roots, "sysfs", arg, err) < 0 ? 2 : 0;
         case OPT_DEV: return vgpu_roots_set (&o->roots, "dev", arg, err) < 0 ? 2 : 0;
         case OPT_STATE: return vgpu_roots_set (&o->roots, "state", arg, err) < 0 ? 2 : 0;
+        case OPT_NO_SANDBOX: o->no_sandbox = true; return 0;
         case OPT_JSON: o->json = true; return 0;
         case OPT_OWNER: o->owner = arg; return 0;
         case OPT_TYPE: o->type = arg; return 0;
@@ -259,6 +263,13 @@ parse (int argc, char **argv, const command_t *cmd, cmd_opts_t *o, vgpu_error_t 
         return 0;
 }
 
+/* types and list only read; the others make and remove mdevs. */
+static vgpu_sandbox_profile_t
+sandbox_profile (const command_t *c)
+{
+        return c->run == run_types || c->run == run_list ? VGPU_SANDBOX_VGPUCTL_READ : VGPU_SANDBOX_VGPUCTL_WRITE;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -291,6 +302,10 @@ main (int argc, char **argv)
                 return r;
         if (optind < argc)
                 return usage_error ("unexpected argument", argv[optind]);
+        if (!o.no_sandbox && vgpu_sandbox_enter (sandbox_profile (cmd), &err) < 0) {
+                vgpu_error_print (PROG, &err);
+                return 1;
+        }
         r = cmd->run (&o, &err);
         if (r < 0) {
                 vgpu_error_print (PROG, &err);

@@ -1,0 +1,385 @@
+/* sandbox.c — see sandbox.h.
+ *
+ * The allowlists are built from groups, each the syscalls one concern of the
+ * library makes (measured with strace -f over the unit, simulator and
+ * runtime tests, then checked against the kernel's log of denials; glibc
+ * 2.36 on x86_64 — other arches need their own measuring):
+ *
+ *   base    every command: stdio, malloc, sysfs and /proc reads, json-c,
+ *           libuuid (getrandom), the create poll (clock_nanosleep)
+ *   ledger  open and lock the ledger, make spec directories: mkdir, flock
+ *   write   atomic writes and deletes: ledger records, CDI specs, mdevctl
+ *           definitions (fchmod, fsync, renameat, unlink)
+ *   child   the helpers the library forks (release's writer grandchild, the
+ *           mount namespace helper): clone without namespace flags, wait,
+ *           pipes, dup2, close_range, PR_SET_PDEATHSIG
+ *   attach  into a container: setns(CLONE_NEWNS) only, mknodat, umask, and
+ *           bpf() for the five commands of the cgroup2 device path
+ *
+ * Syscalls with arguments worth pinning are allowed only with them: ioctl
+ * TCGETS (stdio's isatty), kill/tgkill of the process itself (abort, the
+ * crash-point build), clone without CLONE_NEW* (clone3 answers ENOSYS so
+ * glibc falls back to clone, whose flags a filter can see).
+ *
+ * Unlisted syscalls fail with EPERM, so a fallback glibc may take still
+ * fails cleanly; the calls in `deadly` kill the process instead: none of
+ * them has a reason to happen in any command, and each is what an exploit
+ * would do next (run a program, reach the network, debug or write another
+ * process, load kernel code, mount, change namespaces). */
+#include "sandbox.h"
+
+#include <errno.h>
+#include <linux/bpf.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <sys/capability.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define VGPU_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define VGPU_SANITIZED 1
+#endif
+#endif
+
+static inline void
+vgpu_seccomp_releasep (scmp_filter_ctx *ctx)
+{
+        if (*ctx)
+                seccomp_release (*ctx);
+}
+
+static inline void
+vgpu_cap_freep (cap_t *c)
+{
+        if (*c)
+                cap_free (*c);
+}
+
+#define _cleanup_seccomp_ _cleanup_ (vgpu_seccomp_releasep)
+#define _cleanup_cap_ _cleanup_ (vgpu_cap_freep)
+
+#define CAP(c) ((uint64_t) 1 << (c))
+
+enum {
+        G_LEDGER = 1 << 0,
+        G_WRITE = 1 << 1,
+        G_CHILD = 1 << 2,
+        G_ATTACH = 1 << 3,
+};
+
+typedef struct profile {
+        const char *name;
+        uint64_t caps;
+        unsigned groups;
+} profile_t;
+
+#define ATTACH_CAPS (CAP (CAP_SYS_ADMIN) | CAP (CAP_SYS_CHROOT) | CAP (CAP_MKNOD) | CAP (CAP_SYS_PTRACE))
+#define WRITER (G_LEDGER | G_WRITE | G_CHILD)
+
+static const profile_t profiles[VGPU_SANDBOX_N_PROFILES] = {
+        [VGPU_SANDBOX_VGPUCTL_READ] = { "vgpuctl-read", 0, G_LEDGER },
+        [VGPU_SANDBOX_VGPUCTL_WRITE] = { "vgpuctl-write", 0, WRITER },
+        [VGPU_SANDBOX_HOOK_PRECREATE] = { "hook-precreate", 0, WRITER },
+        [VGPU_SANDBOX_HOOK_ATTACH] = { "hook-attach", ATTACH_CAPS, WRITER | G_ATTACH },
+        [VGPU_SANDBOX_HOOK_POSTSTOP] = { "hook-poststop", 0, WRITER },
+        [VGPU_SANDBOX_HOOK_ANY] = { "hook", ATTACH_CAPS, WRITER | G_ATTACH },
+        [VGPU_SANDBOX_CDI_READ] = { "cdi-read", 0, G_LEDGER },
+        [VGPU_SANDBOX_CDI_GENERATE] = { "cdi-generate", 0, WRITER },
+        [VGPU_SANDBOX_CDI_PREPARE] = { "cdi-prepare", 0, WRITER },
+};
+
+/* clang-format off */
+/* Measured, plus glibc plumbing a rare path needs: signal delivery and
+ * return (abort, assert), restart_syscall after a stop, futex for a
+ * contended stdio or malloc lock, mremap for realloc of large blocks,
+ * clock_gettime/gettimeofday where the vDSO cannot serve. */
+static const int sys_base[] = {
+        SCMP_SYS (read), SCMP_SYS (write), SCMP_SYS (close), SCMP_SYS (openat), SCMP_SYS (openat2),
+        SCMP_SYS (fcntl), SCMP_SYS (getdents64), SCMP_SYS (newfstatat), SCMP_SYS (access), SCMP_SYS (faccessat2),
+        SCMP_SYS (readlinkat), SCMP_SYS (mmap), SCMP_SYS (munmap), SCMP_SYS (mremap), SCMP_SYS (mprotect),
+        SCMP_SYS (brk), SCMP_SYS (madvise), SCMP_SYS (rt_sigaction), SCMP_SYS (rt_sigprocmask),
+        SCMP_SYS (rt_sigreturn), SCMP_SYS (restart_syscall), SCMP_SYS (futex), SCMP_SYS (getrandom),
+        SCMP_SYS (clock_gettime), SCMP_SYS (gettimeofday), SCMP_SYS (clock_nanosleep), SCMP_SYS (getpid),
+        SCMP_SYS (gettid), SCMP_SYS (getppid), SCMP_SYS (getuid), SCMP_SYS (exit), SCMP_SYS (exit_group),
+};
+
+static const int sys_ledger[] = { SCMP_SYS (mkdirat), SCMP_SYS (mkdir), SCMP_SYS (flock) };
+
+static const int sys_write[] = {
+        SCMP_SYS (fchmod), SCMP_SYS (fsync), SCMP_SYS (renameat), SCMP_SYS (unlinkat), SCMP_SYS (unlink),
+};
+
+static const int sys_child[] = {
+        SCMP_SYS (wait4), SCMP_SYS (pipe2), SCMP_SYS (poll), SCMP_SYS (dup2), SCMP_SYS (close_range),
+        SCMP_SYS (set_robust_list),
+};
+
+static const int sys_attach[] = { SCMP_SYS (mknodat), SCMP_SYS (umask) };
+
+/* The cgroup2 device path (bpf.c), nothing else of bpf(). */
+static const int bpf_cmds[] = { BPF_PROG_LOAD, BPF_PROG_ATTACH, BPF_PROG_QUERY, BPF_PROG_GET_FD_BY_ID,
+                                BPF_OBJ_GET_INFO_BY_FD };
+
+static const int deadly[] = {
+        SCMP_SYS (execve), SCMP_SYS (execveat), SCMP_SYS (socket), SCMP_SYS (socketpair),
+        SCMP_SYS (process_vm_readv), SCMP_SYS (process_vm_writev), SCMP_SYS (init_module),
+        SCMP_SYS (finit_module), SCMP_SYS (delete_module), SCMP_SYS (kexec_load), SCMP_SYS (kexec_file_load),
+        SCMP_SYS (mount), SCMP_SYS (umount2), SCMP_SYS (pivot_root), SCMP_SYS (chroot), SCMP_SYS (move_mount),
+        SCMP_SYS (open_tree), SCMP_SYS (fsopen), SCMP_SYS (fsmount), SCMP_SYS (fspick), SCMP_SYS (mount_setattr),
+        SCMP_SYS (unshare), SCMP_SYS (reboot),
+};
+
+#ifdef VGPU_SANITIZED
+/* The AddressSanitizer runtime, measured on its denials (SCMP_FLTATR_CTL_LOG):
+ * reports (open, lseek, readlink of /proc/self/exe, sigaltstack) and LeakSanitizer's
+ * exit-time check — a clone()d tracer that lists /proc/self/task
+ * (getdents), ptrace()s this process and is waited for. */
+static const int sys_sanitizer[] = {
+        SCMP_SYS (open), SCMP_SYS (readlink), SCMP_SYS (getdents), SCMP_SYS (sigaltstack), SCMP_SYS (sched_yield),
+        SCMP_SYS (wait4), SCMP_SYS (lseek),
+};
+static const int prctl_sanitizer[] = { PR_SET_PDEATHSIG, PR_GET_DUMPABLE, PR_SET_DUMPABLE, PR_SET_PTRACER };
+#endif
+
+/* clang-format on */
+
+/* Namespace flags clone() must not carry (CLONE_NEWTIME is an exit signal
+ * bit for clone(); only clone3/unshare take it). */
+#define CLONE_NS_FLAGS                                                                                                 \
+        (CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET)
+
+/* SCMP_Ax() leave datum_b unset, which clang -Wextra rejects. */
+static struct scmp_arg_cmp
+arg_is (unsigned arg, scmp_datum_t value)
+{
+        return (struct scmp_arg_cmp) { .arg = arg, .op = SCMP_CMP_EQ, .datum_a = value, .datum_b = 0 };
+}
+
+static struct scmp_arg_cmp
+arg_masked_is (unsigned arg, scmp_datum_t mask, scmp_datum_t value)
+{
+        return (struct scmp_arg_cmp) { .arg = arg, .op = SCMP_CMP_MASKED_EQ, .datum_a = mask, .datum_b = value };
+}
+
+static const profile_t *
+profile_of (vgpu_sandbox_profile_t profile)
+{
+        if ((unsigned) profile >= VGPU_SANDBOX_N_PROFILES)
+                return NULL;
+        return &profiles[profile];
+}
+
+const char *
+vgpu_sandbox_name (vgpu_sandbox_profile_t profile)
+{
+        const profile_t *p = profile_of (profile);
+
+        return p ? p->name : NULL;
+}
+
+uint64_t
+vgpu_sandbox_caps (vgpu_sandbox_profile_t profile)
+{
+        const profile_t *p = profile_of (profile);
+
+        return p ? p->caps : 0;
+}
+
+/* A syscall the native arch lacks (SCMP_SYS gives a pseudo number) is
+ * skipped by libseccomp: the tables can name every arch's spelling. */
+static int
+add_all (scmp_filter_ctx ctx, uint32_t action, const int *nrs, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                int r = seccomp_rule_add (ctx, action, nrs[i], 0);
+
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* Allow nr when argument arg equals one of values. */
+static int
+add_arg_in (scmp_filter_ctx ctx, int nr, unsigned arg, const int *values, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                int r = seccomp_rule_add (ctx, SCMP_ACT_ALLOW, nr, 1, arg_is (arg, (unsigned) values[i]));
+
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int
+add_self_and_clone (scmp_filter_ctx ctx, pid_t self, bool child)
+{
+        int r;
+
+        r = seccomp_rule_add (ctx, SCMP_ACT_ALLOW, SCMP_SYS (kill), 1, arg_is (0, (scmp_datum_t) self));
+        if (r == 0)
+                r = seccomp_rule_add (ctx, SCMP_ACT_ALLOW, SCMP_SYS (tgkill), 1, arg_is (0, (scmp_datum_t) self));
+        if (r == 0)
+                r = seccomp_rule_add (ctx, SCMP_ACT_ALLOW, SCMP_SYS (ioctl), 1, arg_masked_is (1, 0xffffffffu, TCGETS));
+        if (r < 0 || !child)
+                return r;
+        r = seccomp_rule_add (ctx, SCMP_ACT_ALLOW, SCMP_SYS (clone), 1, arg_masked_is (0, CLONE_NS_FLAGS, 0));
+        if (r == 0)
+                r = seccomp_rule_add (ctx, SCMP_ACT_ERRNO (ENOSYS), SCMP_SYS (clone3), 0);
+        return r;
+}
+
+static int
+add_attach (scmp_filter_ctx ctx, bool attach)
+{
+        int r;
+
+        if (!attach) {
+                r = seccomp_rule_add (ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS (setns), 0);
+                return r == 0 ? seccomp_rule_add (ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS (bpf), 0) : r;
+        }
+        r = add_all (ctx, SCMP_ACT_ALLOW, sys_attach, ARRAY_SIZE (sys_attach));
+        if (r == 0)
+                r = seccomp_rule_add (ctx, SCMP_ACT_ALLOW, SCMP_SYS (setns), 1, arg_is (1, (scmp_datum_t) CLONE_NEWNS));
+        if (r == 0)
+                r = add_arg_in (ctx, SCMP_SYS (bpf), 0, bpf_cmds, ARRAY_SIZE (bpf_cmds));
+        return r;
+}
+
+/* ptrace: deadly, except (sanitizer builds) LeakSanitizer's tracer
+ * attaching to this very process. */
+static int
+add_ptrace_and_prctl (scmp_filter_ctx ctx, pid_t self, bool child)
+{
+#ifdef VGPU_SANITIZED
+        int r = seccomp_rule_add (ctx, SCMP_ACT_ALLOW, SCMP_SYS (ptrace), 1, arg_is (1, (scmp_datum_t) self));
+
+        struct scmp_arg_cmp other = arg_is (1, (scmp_datum_t) self);
+
+        other.op = SCMP_CMP_NE;
+        if (r == 0)
+                r = seccomp_rule_add (ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS (ptrace), 1, other);
+        if (r == 0)
+                r = add_all (ctx, SCMP_ACT_ALLOW, sys_sanitizer, ARRAY_SIZE (sys_sanitizer));
+        if (r == 0 && !child) /* the tracer: clone(CLONE_VM | CLONE_UNTRACED | ...), never a plain fork */
+                r = seccomp_rule_add (
+                        ctx, SCMP_ACT_ALLOW, SCMP_SYS (clone), 1,
+                        arg_masked_is (0, CLONE_NS_FLAGS | CLONE_VM | CLONE_UNTRACED, CLONE_VM | CLONE_UNTRACED));
+        return r == 0 ? add_arg_in (ctx, SCMP_SYS (prctl), 0, prctl_sanitizer, ARRAY_SIZE (prctl_sanitizer)) : r;
+#else
+        int r = seccomp_rule_add (ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS (ptrace), 0);
+
+        (void) self;
+        if (r == 0 && child)
+                r = seccomp_rule_add (ctx, SCMP_ACT_ALLOW, SCMP_SYS (prctl), 1,
+                                      arg_is (0, (scmp_datum_t) PR_SET_PDEATHSIG));
+        return r;
+#endif
+}
+
+static int
+build_filter (const profile_t *p, pid_t self, scmp_filter_ctx *ret, vgpu_error_t *err)
+{
+        _cleanup_seccomp_ scmp_filter_ctx ctx = seccomp_init (SCMP_ACT_ERRNO (EPERM));
+        bool child = p->groups & G_CHILD;
+        int r;
+
+        if (!ctx)
+                return vgpu_error_sys (err, ENOMEM, "sandbox %s: seccomp filter", p->name);
+        r = seccomp_attr_set (ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+        if (r == 0) /* denials reach the kernel log (audit type 1326): the trail when a command gets EPERM */
+                r = seccomp_attr_set (ctx, SCMP_FLTATR_CTL_LOG, 1);
+        if (r == 0)
+                r = add_all (ctx, SCMP_ACT_ALLOW, sys_base, ARRAY_SIZE (sys_base));
+        if (r == 0 && (p->groups & G_LEDGER))
+                r = add_all (ctx, SCMP_ACT_ALLOW, sys_ledger, ARRAY_SIZE (sys_ledger));
+        if (r == 0 && (p->groups & G_WRITE))
+                r = add_all (ctx, SCMP_ACT_ALLOW, sys_write, ARRAY_SIZE (sys_write));
+        if (r == 0 && child)
+                r = add_all (ctx, SCMP_ACT_ALLOW, sys_child, ARRAY_SIZE (sys_child));
+        if (r == 0)
+                r = add_self_and_clone (ctx, self, child);
+        if (r == 0)
+                r = add_attach (ctx, p->groups & G_ATTACH);
+        if (r == 0)
+                r = add_ptrace_and_prctl (ctx, self, child);
+        if (r == 0)
+                r = add_all (ctx, SCMP_ACT_KILL_PROCESS, deadly, ARRAY_SIZE (deadly));
+        if (r < 0)
+                return vgpu_error_sys (err, -r, "sandbox %s: building the seccomp filter", p->name);
+        *ret = TAKE_PTR (ctx);
+        return 0;
+}
+
+static bool
+has (cap_t c, cap_value_t cap, cap_flag_t set)
+{
+        cap_flag_value_t v = CAP_CLEAR;
+
+        return cap_get_flag (c, cap, set, &v) == 0 && v == CAP_SET;
+}
+
+/* Bounding set first (PR_CAPBSET_DROP wants CAP_SETPCAP in effective), then
+ * ambient, then effective/permitted/inheritable in one capset. */
+static int
+drop_caps (const profile_t *p, vgpu_error_t *err)
+{
+        _cleanup_cap_ cap_t cur = cap_get_proc (), next = cap_init ();
+        cap_value_t last = cap_max_bits ();
+
+        if (!cur || !next)
+                return vgpu_error_sys (err, errno, "sandbox %s: reading capabilities", p->name);
+        if (has (cur, CAP_SETPCAP, CAP_PERMITTED)) {
+                cap_value_t setpcap = CAP_SETPCAP;
+
+                if (cap_set_flag (cur, CAP_EFFECTIVE, 1, &setpcap, CAP_SET) < 0 || cap_set_proc (cur) < 0)
+                        return vgpu_error_sys (err, errno, "sandbox %s: raising CAP_SETPCAP", p->name);
+                for (cap_value_t c = 0; c < last; c++)
+                        if (!(p->caps & CAP (c)) && cap_drop_bound (c) < 0 && errno != EINVAL)
+                                return vgpu_error_sys (err, errno,
+                                                       "sandbox %s: dropping capability %d from the bounding set",
+                                                       p->name, c);
+        }
+        if (cap_reset_ambient () < 0 && errno != EINVAL)
+                return vgpu_error_sys (err, errno, "sandbox %s: clearing ambient capabilities", p->name);
+        for (cap_value_t c = 0; c < last; c++) {
+                if (!(p->caps & CAP (c)) || !has (cur, c, CAP_PERMITTED))
+                        continue;
+                if (cap_set_flag (next, CAP_EFFECTIVE, 1, &c, CAP_SET) < 0 ||
+                    cap_set_flag (next, CAP_PERMITTED, 1, &c, CAP_SET) < 0)
+                        return vgpu_error_sys (err, errno, "sandbox %s: capability %d", p->name, c);
+        }
+        if (cap_set_proc (next) < 0)
+                return vgpu_error_sys (err, errno, "sandbox %s: setting capabilities", p->name);
+        return 0;
+}
+
+int
+vgpu_sandbox_enter (vgpu_sandbox_profile_t profile, vgpu_error_t *err)
+{
+        _cleanup_seccomp_ scmp_filter_ctx ctx = NULL;
+        const profile_t *p = profile_of (profile);
+        int r;
+
+        if (!p)
+                return vgpu_error_set (err, EINVAL, "sandbox profile %d does not exist", (int) profile);
+        r = build_filter (p, getpid (), &ctx, err);
+        if (r == 0)
+                r = drop_caps (p, err);
+        if (r < 0)
+                return r;
+        if (prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                return vgpu_error_sys (err, errno, "sandbox %s: PR_SET_NO_NEW_PRIVS", p->name);
+        r = seccomp_load (ctx);
+        if (r < 0)
+                return vgpu_error_sys (err, -r, "sandbox %s: loading the seccomp filter", p->name);
+        return 0;
+}

@@ -1,0 +1,510 @@
+/* test-sandbox.c — every profile entered for real, in forked children.
+ *
+ * A child enters the profile and then does one thing; the parent judges by
+ * how it ended: exit 0 (it worked), exit 1 (it was refused, as expected:
+ * the child checks errno itself) or killed by SIGSYS.  Checked per profile:
+ * the capability sets and NoNewPrivs/Seccomp in /proc/self/status; that
+ * execve, socket, ptrace, module loads, mount and unshare kill; that an
+ * unlisted syscall is EPERM and clone3 ENOSYS; and that the syscalls each
+ * profile is for still work: reading, writing the ledger, the forked
+ * helpers, and (hook-attach) setns + mknod of a node and a BPF program
+ * load.  Capability checks need root; so does the attach workload. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <linux/bpf.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/capability.h>
+#include <sys/mount.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bpf.h"
+#include "inject.h"
+#include "mdev.h"
+#include "sandbox.h"
+#include "util.h"
+
+#define REFUSED 1  /* child exit: the call was refused as expected */
+#define BROKEN 2   /* child exit: something the profile needs failed */
+#define NO_ENTRY 3 /* child exit: vgpu_sandbox_enter failed */
+
+static char tmp[64];
+
+typedef int (*child_fn) (void);
+
+/* Run fn in a child that first enters profile; its wait status. */
+static int
+in_profile (vgpu_sandbox_profile_t profile, child_fn fn)
+{
+        pid_t pid = fork ();
+        int status;
+
+        assert_true (pid >= 0);
+        if (pid == 0) {
+                vgpu_error_t err = { 0 };
+
+                if (vgpu_sandbox_enter (profile, &err) < 0) {
+                        fprintf (stderr, "enter %s: %s\n", vgpu_sandbox_name (profile), err.msg);
+                        _exit (NO_ENTRY);
+                }
+                _exit (fn ());
+        }
+        assert_int_equal (waitpid (pid, &status, 0), pid);
+        return status;
+}
+
+static void
+assert_exit (int status, int code, vgpu_sandbox_profile_t p, const char *what)
+{
+        if (!WIFEXITED (status) || WEXITSTATUS (status) != code)
+                fail_msg ("%s in profile %s: wanted exit %d, got %s %d", what, vgpu_sandbox_name (p), code,
+                          WIFEXITED (status) ? "exit" : "signal",
+                          WIFEXITED (status) ? WEXITSTATUS (status) : WTERMSIG (status));
+}
+
+static void
+assert_killed (int status, vgpu_sandbox_profile_t p, const char *what)
+{
+        if (!WIFSIGNALED (status) || WTERMSIG (status) != SIGSYS)
+                fail_msg ("%s in profile %s: wanted death by SIGSYS, got %s %d", what, vgpu_sandbox_name (p),
+                          WIFEXITED (status) ? "exit" : "signal",
+                          WIFEXITED (status) ? WEXITSTATUS (status) : WTERMSIG (status));
+}
+
+/* A field of /proc/self/status, as text; "" when absent. */
+static void
+status_field (const char *name, char *out, size_t size)
+{
+        _cleanup_free_ char *text = NULL;
+        size_t len = strlen (name);
+
+        out[0] = '\0';
+        if (vgpu_read_file_at (AT_FDCWD, "/proc/self/status", 1 << 16, &text, NULL) < 0)
+                return;
+        for (char *line = strtok (text, "\n"); line; line = strtok (NULL, "\n"))
+                if (strncmp (line, name, len) == 0 && line[len] == ':') {
+                        line += len + 1;
+                        line += strspn (line, " \t");
+                        snprintf (out, size, "%s", line);
+                        return;
+                }
+}
+
+static uint64_t
+status_caps (const char *name)
+{
+        char v[64];
+
+        status_field (name, v, sizeof v);
+        return strtoull (v, NULL, 16);
+}
+
+static void
+setup_tmp (void)
+{
+        strcpy (tmp, "/tmp/vgpu-test-sandbox.XXXXXX");
+        assert_non_null (mkdtemp (tmp));
+}
+
+static int
+rm_entry (const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+        (void) st;
+        (void) ftw;
+        return flag == FTW_DP ? rmdir (path) : unlink (path);
+}
+
+static int
+setup (void **state)
+{
+        (void) state;
+        setup_tmp ();
+        return 0;
+}
+
+static int
+teardown (void **state)
+{
+        (void) state;
+        if (tmp[0])
+                nftw (tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        tmp[0] = '\0';
+        return 0;
+}
+
+/* --- what the child does --- */
+
+static uint64_t want_caps, want_bnd;
+static bool check_bnd;
+
+static int
+c_status (void)
+{
+        char nnp[16], sec[16];
+
+        status_field ("NoNewPrivs", nnp, sizeof nnp);
+        status_field ("Seccomp", sec, sizeof sec);
+        if (status_caps ("CapEff") != want_caps || status_caps ("CapPrm") != want_caps || status_caps ("CapInh") != 0 ||
+            status_caps ("CapAmb") != 0 || (check_bnd && status_caps ("CapBnd") != want_bnd) ||
+            strcmp (nnp, "1") != 0 || strcmp (sec, "2") != 0) {
+                fprintf (stderr,
+                         "CapEff %" PRIx64 " CapPrm %" PRIx64 " CapBnd %" PRIx64 " (want %" PRIx64 "/%" PRIx64
+                         ") NoNewPrivs %s Seccomp %s\n",
+                         status_caps ("CapEff"), status_caps ("CapPrm"), status_caps ("CapBnd"), want_caps, want_bnd,
+                         nnp, sec);
+                return BROKEN;
+        }
+        return 0;
+}
+
+static int
+c_execve (void)
+{
+        execl ("/bin/true", "true", (char *) NULL);
+        return BROKEN;
+}
+
+static int
+c_socket (void)
+{
+        socket (AF_UNIX, SOCK_STREAM, 0);
+        return BROKEN;
+}
+
+static int
+c_ptrace (void)
+{
+        ptrace (PTRACE_ATTACH, getppid (), NULL, NULL);
+        return BROKEN;
+}
+
+static int
+c_module (void)
+{
+        syscall (SYS_finit_module, -1, "", 0);
+        return BROKEN;
+}
+
+static int
+c_mount (void)
+{
+        mount ("none", tmp, "tmpfs", 0, NULL);
+        return BROKEN;
+}
+
+static int
+c_unshare (void)
+{
+        unshare (CLONE_NEWNS);
+        return BROKEN;
+}
+
+static const struct {
+        const char *name;
+        child_fn fn;
+} deadly[] = {
+        { "execve", c_execve },       { "socket", c_socket }, { "ptrace", c_ptrace },
+        { "finit_module", c_module }, { "mount", c_mount },   { "unshare", c_unshare },
+};
+
+/* Not in any allowlist: EPERM, the process lives on. */
+static int
+c_unlisted (void)
+{
+        return syscall (SYS_uname, NULL) < 0 && errno == EPERM ? REFUSED : BROKEN;
+}
+
+static int
+c_clone3 (void)
+{
+        return syscall (SYS_clone3, NULL, 0) < 0 && errno == ENOSYS ? REFUSED : BROKEN;
+}
+
+/* Signals: to itself fine, to anyone else refused. */
+static int
+c_signals (void)
+{
+        if (kill (getpid (), 0) < 0)
+                return BROKEN;
+        return kill (getppid (), 0) < 0 && errno == EPERM ? REFUSED : BROKEN;
+}
+
+/* Every profile: sysfs-style reads, ledger open and lock, uuid, sleep. */
+static int
+c_read (void)
+{
+        _cleanup_free_ char *text = NULL;
+        _cleanup_close_ int dfd = open (tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC), lock = -1;
+        char uuid[VGPU_UUID_LEN + 1], link[64];
+        DIR *d;
+
+        if (dfd < 0 || vgpu_read_file_at (AT_FDCWD, "/proc/self/status", 1 << 16, &text, NULL) < 0)
+                return BROKEN;
+        if (mkdirat (dfd, "ledger", 0700) < 0 || readlinkat (AT_FDCWD, "/proc/self/exe", link, sizeof link) < 0)
+                return BROKEN;
+        lock = openat (dfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (lock < 0 || flock (lock, LOCK_EX) < 0 || !(d = opendir (tmp)))
+                return BROKEN;
+        while (readdir (d))
+                ;
+        closedir (d);
+        vgpu_uuid_new (uuid);
+        usleep (1000);
+        isatty (STDOUT_FILENO);
+        return vgpu_uuid_valid (uuid) && vgpu_now_ms () > 0 ? 0 : BROKEN;
+}
+
+/* Writers: an atomic record, its removal. */
+static int
+c_write (void)
+{
+        _cleanup_close_ int dfd = open (tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int r;
+
+        if (dfd < 0)
+                return BROKEN;
+        r = vgpu_write_file_atomic (dfd, "rec.json", "{}", 2, 0600);
+        if (r < 0)
+                return r == -EPERM ? REFUSED : BROKEN;
+        return unlinkat (dfd, "rec.json", 0) == 0 ? 0 : BROKEN;
+}
+
+/* Writers: fork + wait, a pipe polled, dup2 and close_range in the child. */
+static int
+c_child (void)
+{
+        int p[2], status;
+        struct pollfd pfd;
+        pid_t pid = fork ();
+
+        if (pid < 0)
+                return errno == EPERM ? REFUSED : BROKEN;
+        if (pid == 0) {
+                if (dup2 (STDERR_FILENO, 9) < 0 || close_range (10, ~0U, 0) < 0)
+                        _exit (BROKEN);
+                _exit (7);
+        }
+        if (waitpid (pid, &status, 0) != pid || !WIFEXITED (status) || WEXITSTATUS (status) != 7)
+                return BROKEN;
+        if (pipe2 (p, O_CLOEXEC) < 0 || write (p[1], "x", 1) != 1)
+                return BROKEN;
+        pfd = (struct pollfd) { .fd = p[0], .events = POLLIN };
+        return poll (&pfd, 1, 1000) == 1 ? 0 : BROKEN;
+}
+
+/* A namespaced clone is refused even where fork works. */
+static int
+c_clone_ns (void)
+{
+        long r = syscall (SYS_clone, (unsigned long) (CLONE_NEWUSER | SIGCHLD), NULL, NULL, NULL, NULL);
+
+        if (r == 0)
+                _exit (0);
+        return r < 0 && errno == EPERM ? REFUSED : BROKEN;
+}
+
+/* hook-attach: a node through setns + mknodat (and back), a BPF program. */
+static int
+c_attach (void)
+{
+        vgpu_node_t node = { .path = "/dev/vfio/7", .major = 1, .minor = 3, .mode = 0666 };
+        vgpu_inject_undo_t undo;
+        vgpu_error_t err = { 0 };
+        _cleanup_free_ struct bpf_insn *insns = NULL;
+        char rootfs[96], p[160];
+        struct stat st;
+        size_t len;
+        int fd;
+
+        snprintf (rootfs, sizeof rootfs, "%s/rootfs", tmp);
+        snprintf (p, sizeof p, "%s/dev/vfio/7", rootfs);
+        if (vgpu_inject_nodes (getpid (), rootfs, &node, 1, &undo, &err) < 0) {
+                fprintf (stderr, "inject: %s\n", err.msg);
+                return BROKEN;
+        }
+        if (lstat (p, &st) < 0 || !S_ISCHR (st.st_mode) || st.st_rdev != makedev (1, 3))
+                return BROKEN;
+        if (vgpu_inject_undo (getpid (), rootfs, &undo, &err) < 0 || lstat (p, &st) == 0)
+                return BROKEN;
+        if (vgpu_bpf_build (&node, 1, NULL, 0, &insns, &len, &err) < 0 || (fd = vgpu_bpf_load (insns, len, &err)) < 0) {
+                fprintf (stderr, "bpf: %s\n", err.msg);
+                return BROKEN;
+        }
+        close (fd);
+        return 0;
+}
+
+/* hook-attach: setns for anything but a mount namespace, bpf() beyond the
+ * device path, are refused. */
+static int
+c_attach_limits (void)
+{
+        union bpf_attr attr = { .map_type = BPF_MAP_TYPE_ARRAY, .key_size = 4, .value_size = 4, .max_entries = 1 };
+        _cleanup_close_ int ns = open ("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+
+        if (ns < 0 || setns (ns, CLONE_NEWNET) == 0 || errno != EPERM)
+                return BROKEN;
+        if (syscall (SYS_bpf, BPF_MAP_CREATE, &attr, sizeof attr) >= 0 || errno != EPERM)
+                return BROKEN;
+        return REFUSED;
+}
+
+static int
+c_mknod (void)
+{
+        char p[96];
+
+        snprintf (p, sizeof p, "%s/node", tmp);
+        return mknod (p, S_IFCHR | 0600, makedev (1, 3)) < 0 && errno == EPERM ? REFUSED : BROKEN;
+}
+
+/* --- the tests --- */
+
+static bool
+writer (vgpu_sandbox_profile_t p)
+{
+        return p != VGPU_SANDBOX_VGPUCTL_READ && p != VGPU_SANDBOX_CDI_READ;
+}
+
+static bool
+attacher (vgpu_sandbox_profile_t p)
+{
+        return p == VGPU_SANDBOX_HOOK_ATTACH || p == VGPU_SANDBOX_HOOK_ANY;
+}
+
+static void
+test_names (void **state)
+{
+        (void) state;
+        for (int p = 0; p < VGPU_SANDBOX_N_PROFILES; p++)
+                assert_non_null (vgpu_sandbox_name (p));
+        assert_null (vgpu_sandbox_name (VGPU_SANDBOX_N_PROFILES));
+        assert_string_equal (vgpu_sandbox_name (VGPU_SANDBOX_HOOK_ATTACH), "hook-attach");
+}
+
+static void
+test_unknown_profile (void **state)
+{
+        vgpu_error_t err = { 0 };
+
+        (void) state;
+        assert_int_equal (vgpu_sandbox_enter (VGPU_SANDBOX_N_PROFILES, &err), -EINVAL);
+        assert_non_null (strstr (err.msg, "does not exist"));
+}
+
+/* The documented table, and /proc/self/status after entering. */
+static void
+test_status (void **state)
+{
+        uint64_t prm = status_caps ("CapPrm"), bnd = status_caps ("CapBnd");
+
+        (void) state;
+        assert_int_equal (vgpu_sandbox_caps (VGPU_SANDBOX_VGPUCTL_READ), 0);
+        assert_int_equal (vgpu_sandbox_caps (VGPU_SANDBOX_HOOK_POSTSTOP), 0);
+        assert_int_equal (vgpu_sandbox_caps (VGPU_SANDBOX_HOOK_ATTACH),
+                          (1ull << CAP_SYS_ADMIN) | (1ull << CAP_SYS_CHROOT) | (1ull << CAP_MKNOD) |
+                                  (1ull << CAP_SYS_PTRACE));
+        assert_int_equal (vgpu_sandbox_caps (VGPU_SANDBOX_HOOK_ANY), vgpu_sandbox_caps (VGPU_SANDBOX_HOOK_ATTACH));
+        check_bnd = prm & (1ull << CAP_SETPCAP); /* only then can the bounding set shrink */
+        for (int p = 0; p < VGPU_SANDBOX_N_PROFILES; p++) {
+                want_caps = vgpu_sandbox_caps (p) & prm;
+                want_bnd = vgpu_sandbox_caps (p) & bnd;
+                assert_exit (in_profile (p, c_status), 0, p, "status");
+        }
+}
+
+static void
+test_deadly (void **state)
+{
+        (void) state;
+        for (int p = 0; p < VGPU_SANDBOX_N_PROFILES; p++)
+                for (size_t i = 0; i < ARRAY_SIZE (deadly); i++)
+                        assert_killed (in_profile (p, deadly[i].fn), p, deadly[i].name);
+}
+
+static void
+test_refused (void **state)
+{
+        (void) state;
+        for (int p = 0; p < VGPU_SANDBOX_N_PROFILES; p++) {
+                assert_exit (in_profile (p, c_unlisted), REFUSED, p, "uname");
+                assert_exit (in_profile (p, c_signals), REFUSED, p, "kill of the parent");
+                if (!attacher (p))
+                        assert_exit (in_profile (p, c_mknod), REFUSED, p, "mknod");
+                if (writer (p)) {
+                        assert_exit (in_profile (p, c_clone3), REFUSED, p, "clone3");
+                        assert_exit (in_profile (p, c_clone_ns), REFUSED, p, "clone(CLONE_NEWUSER)");
+                }
+        }
+}
+
+static void
+test_needed (void **state)
+{
+        (void) state;
+        for (int p = 0; p < VGPU_SANDBOX_N_PROFILES; p++) {
+                teardown (NULL);
+                setup_tmp ();
+                assert_exit (in_profile (p, c_read), 0, p, "reading and locking");
+                assert_exit (in_profile (p, c_write), writer (p) ? 0 : REFUSED, p, "an atomic write");
+                assert_exit (in_profile (p, c_child), writer (p) ? 0 : REFUSED, p, "fork, wait, pipe, poll");
+        }
+}
+
+static void
+test_attach (void **state)
+{
+        char p[96];
+
+        (void) state;
+        if (geteuid () != 0) {
+                print_message ("skipped: setns and mknod need root\n");
+                skip ();
+        }
+        snprintf (p, sizeof p, "%s/rootfs", tmp);
+        assert_int_equal (mkdir (p, 0755), 0);
+        snprintf (p, sizeof p, "%s/rootfs/dev", tmp);
+        assert_int_equal (mkdir (p, 0755), 0);
+        for (int pr = 0; pr < VGPU_SANDBOX_N_PROFILES; pr++) {
+                if (!attacher (pr))
+                        continue;
+                assert_exit (in_profile (pr, c_attach), 0, pr, "inject a node, load a BPF program");
+                assert_exit (in_profile (pr, c_attach_limits), REFUSED, pr, "setns(CLONE_NEWNET), BPF_MAP_CREATE");
+        }
+}
+
+int
+main (void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test (test_names),
+                cmocka_unit_test (test_unknown_profile),
+                cmocka_unit_test (test_status),
+                cmocka_unit_test_setup_teardown (test_deadly, setup, teardown),
+                cmocka_unit_test_setup_teardown (test_refused, setup, teardown),
+                cmocka_unit_test_setup_teardown (test_needed, setup, teardown),
+                cmocka_unit_test_setup_teardown (test_attach, setup, teardown),
+        };
+
+        return cmocka_run_group_tests (tests, NULL, NULL);
+}
