@@ -80,7 +80,9 @@ typedef struct profile {
         unsigned groups;
 } profile_t;
 
-#define ATTACH_CAPS (CAP (CAP_SYS_ADMIN) | CAP (CAP_SYS_CHROOT) | CAP (CAP_MKNOD) | CAP (CAP_SYS_PTRACE))
+#define ATTACH_CAPS                                                                                            \
+        (CAP (CAP_SYS_ADMIN) | CAP (CAP_SYS_CHROOT) | CAP (CAP_MKNOD) | CAP (CAP_SYS_PTRACE) | CAP (CAP_NET_ADMIN) | \
+         CAP (CAP_BPF))
 #define WRITER (G_LEDGER | G_WRITE | G_CHILD)
 
 static const profile_t profiles[VGPU_SANDBOX_N_PROFILES] = {

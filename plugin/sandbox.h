@@ -37,7 +37,13 @@
  *                     which would otherwise want CAP_BPF + CAP_NET_ADMIN
  *                     (PROG_LOAD), CAP_NET_ADMIN (PROG_QUERY) and CAP_BPF
  *                     (OBJ_GET_INFO_BY_FD with instructions); PROG_ATTACH
- *                     needs none.  So CAP_BPF/CAP_NET_ADMIN are not kept.
+ *                     needs none.
+ *   CAP_NET_ADMIN     BPF_PROG_QUERY on kernels before 6.4 (Debian 12's
+ *                     6.1) checks exactly this capability, SYS_ADMIN does
+ *                     not stand in for it (measured in the VM tier: EPERM).
+ *   CAP_BPF           BPF_PROG_LOAD and OBJ_GET_INFO_BY_FD there take
+ *                     CAP_BPF (or SYS_ADMIN); kept so the set is the same
+ *                     on every kernel the toolkit supports.
  *   CAP_SYS_CHROOT    setns(CLONE_NEWNS) checks it besides CAP_SYS_ADMIN.
  *   CAP_MKNOD         mknodat() of the char nodes.
  *   CAP_SYS_PTRACE    opening /proc/PID/ns/mnt of the container's init:

@@ -42,7 +42,7 @@ confinement() {
 }
 NONE=0000000000000000
 # CAP_SYS_CHROOT (18), CAP_SYS_PTRACE (19), CAP_SYS_ADMIN (21), CAP_MKNOD (27)
-ATTACH=00000000082c0000
+ATTACH=00000080082c1000
 confined() { echo "$1 $1 $1 $NONE $NONE 1 2"; }
 
 # start_held CMD...: run CMD with stdin from a fifo held open on fd 3; HELD

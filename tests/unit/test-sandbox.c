@@ -423,7 +423,7 @@ test_status (void **state)
         assert_int_equal (vgpu_sandbox_caps (VGPU_SANDBOX_HOOK_POSTSTOP), 0);
         assert_int_equal (vgpu_sandbox_caps (VGPU_SANDBOX_HOOK_ATTACH),
                           (1ull << CAP_SYS_ADMIN) | (1ull << CAP_SYS_CHROOT) | (1ull << CAP_MKNOD) |
-                                  (1ull << CAP_SYS_PTRACE));
+                                  (1ull << CAP_SYS_PTRACE) | (1ull << CAP_NET_ADMIN) | (1ull << CAP_BPF));
         assert_int_equal (vgpu_sandbox_caps (VGPU_SANDBOX_HOOK_ANY), vgpu_sandbox_caps (VGPU_SANDBOX_HOOK_ATTACH));
         check_bnd = prm & (1ull << CAP_SETPCAP); /* only then can the bounding set shrink */
         for (int p = 0; p < VGPU_SANDBOX_N_PROFILES; p++) {
