@@ -103,11 +103,12 @@ run_remove (cmd_opts_t *o, vgpu_error_t *err)
 
 static const command_t commands[] = {
         { "generate",
-          "[--output FILE|-] [--hook-path PATH] [--pool TYPE=N]... [--pool-from-existing] [--persist] [--mdevctl-dir DIR]",
+          "[--output FILE|-] [--hook-path PATH] [--pool TYPE=N | --pool N --type TYPE]... [--pool-from-existing] "
+          "[--persist] [--mdevctl-dir DIR]",
           "Write the CDI spec: a device per vGPU type and `auto`, or per pool mdev.\n"
           "Dynamic devices run vgpu-hook, which makes the mdev with the container; pool devices\n"
           "name a pre-made mdev, by its index and by its UUID.",
-          "kind spec-dir output hook-path pool pool-from-existing persist mdevctl-dir", run_generate },
+          "kind spec-dir output hook-path pool type pool-from-existing persist mdevctl-dir", run_generate },
         { "prepare", "--claim ID --type TYPE|auto [--parent P] [--min-resolution WxH] [--count N]",
           "Allocate a claim's mdevs and write its spec; prints the CDI device name (node agents, DRA).",
           "kind spec-dir claim type parent min-resolution count", run_prepare },
@@ -126,6 +127,7 @@ static const char generate_help[] =
         "  --output FILE|-       spec file (default DIR/VENDOR-CLASS.json in --spec-dir), - for stdout\n"
         "  --hook-path PATH      vgpu-hook for dynamic devices (default " VGPU_HOOK_PATH ")\n"
         "  --pool TYPE=N         keep N mdevs of TYPE (or auto) made for the spec; repeatable\n"
+        "  --pool N --type TYPE  the same, the type given apart\n"
         "  --pool-from-existing  name the active mdevs no container or claim holds\n"
         "  --persist             with --pool: also write mdevctl definitions (start auto)\n"
         "  --mdevctl-dir DIR     mdevctl's definitions (default " VGPU_CDI_MDEVCTL_DIR ")\n";
@@ -183,10 +185,17 @@ command_takes (const command_t *c, const char *name)
 static int
 take_pool (cmd_opts_t *o, const char *arg)
 {
+        unsigned long long n;
         int r;
 
         if (o->n_pools == MAX_POOLS)
                 return usage_error ("too many --pool options, at", arg);
+        if (vgpu_parse_uint (arg, VGPU_CDI_POOL_MAX, &n) == 0 && n > 0) {
+                /* `--pool N --type TYPE`: finish_options fills the type in */
+                o->pools[o->n_pools] = (vgpu_cdi_pool_req_t) { .count = (unsigned) n };
+                o->pool_args[o->n_pools++] = arg;
+                return 0;
+        }
         r = vgpu_cdi_pool_req_parse (arg, &o->pools[o->n_pools]);
         if (r == -ERANGE) {
                 fprintf (stderr, PROG ": --pool \"%.64s\": the count must be 1 to %d\n", arg, VGPU_CDI_POOL_MAX);
@@ -323,6 +332,17 @@ finish_options (const command_t *cmd, cmd_opts_t *o, vgpu_error_t *err)
 
         if (o->n_pools && o->adopt)
                 return usage_error ("--pool and --pool-from-existing exclude each other, in", name);
+        for (size_t i = 0; i < o->n_pools; i++) {
+                if (o->pools[i].type[0])
+                        continue;
+                if (!o->type)
+                        return usage_error ("--pool N needs --type TYPE, at --pool", o->pool_args[i]);
+                if (strcmp (o->type, "auto") != 0 && !vgpu_name_valid (o->type))
+                        return usage_error ("--type is not a type id or auto:", o->type);
+                vgpu_copy (o->pools[i].type, sizeof o->pools[i].type, o->type);
+        }
+        if (!strcmp (name, "generate") && o->type && !o->n_pools)
+                return usage_error ("--type of generate goes with --pool N, in", name);
         if (o->cdi.persist && !o->n_pools)
                 return usage_error ("--persist needs --pool, in", name);
         if ((!strcmp (name, "prepare") || !strcmp (name, "unprepare")) && !o->claim)

@@ -41,6 +41,8 @@ expect_fail "bad --pool: count 65" '^vgpu-cdi: --pool "i915-GVTg_V5_4=65": the c
 expect_fail "bad --pool: a path, not a type" '^vgpu-cdi: --pool "\.\./x=1" is not TYPE=COUNT' gen --pool ../x=1
 expect_fail "--pool with --pool-from-existing" '^vgpu-cdi: --pool and --pool-from-existing exclude each other' gen --pool auto=1 --pool-from-existing
 expect_fail "--persist without --pool" '^vgpu-cdi: --persist needs --pool' gen --persist
+expect_fail "--pool N without --type" '^vgpu-cdi: --pool N needs --type TYPE, at --pool "2"' gen --pool 2
+expect_fail "--type of generate without --pool N" '^vgpu-cdi: --type of generate goes with --pool N' gen --type auto
 expect_fail "--output not *.json" '^vgpu-cdi: --output "/tmp/x.txt" is not a \*\.json file' gen --output /tmp/x.txt
 expect_fail "--hook-path relative" '^vgpu-cdi: --hook-path "vgpu-hook" is not an absolute path$' gen --hook-path vgpu-hook
 expect_fail "bad --claim: a path" '^vgpu-cdi: --claim "\.\./c1" is not a claim id' prep --claim ../c1 --type auto
@@ -77,6 +79,12 @@ expect_fail "check without a spec: stale" "^vgpu-cdi: no spec file $D/intel.com-
 echo '{"cdiVersion": "0.5.0", "kind": "intel.com/vgpu", "devices": [' > "$T/bad.json"
 expect_fail "list of a broken spec: names the file and the byte" "^vgpu-cdi: $T/bad.json: CDI spec is not valid JSON: unexpected end at byte 63\$" \
 	cdi list --output "$T/bad.json"
+
+# --- `--pool N --type T` is `--pool T=N`
+ok "generate --pool 2 --type i915-GVTg_V5_4" gen --pool 2 --type i915-GVTg_V5_4
+check "two pool devices of that type" "2 2" "$(cdi list --spec-dir "$D" | grep -c '=[0-9]$') $(ledger_count)"
+ok "remove the pool spec" cdi remove --spec-dir "$D"
+nothing_left "pool N --type T"
 
 # --- a custom kind names the file and the devices
 ok "generate --kind example.com/gpu" gen --kind example.com/gpu
