@@ -140,26 +140,58 @@ print_help (FILE *out, const command_t *c)
                          c->run == run_generate ? generate_help : "", common_help);
                 return;
         }
-        fprintf (out, "Usage: " PROG " [OPTIONS] COMMAND [ARGS]\n\nCDI specs that give containers Intel GVT-g vGPUs.\n\nCommands:\n");
+        fprintf (out, "Usage: " PROG
+                      " [OPTIONS] COMMAND [ARGS]\n\nCDI specs that give containers Intel GVT-g vGPUs.\n\nCommands:\n");
         for (size_t i = 0; i < ARRAY_SIZE (commands); i++)
                 fprintf (out, "  %-10s %s\n", commands[i].name, strtok (strdupa (commands[i].help), "\n"));
-        fprintf (out, "\nOptions:\n%s  --version             print the version\n\n`" PROG " COMMAND --help` shows a command's options.\n", common_help);
+        fprintf (out,
+                 "\nOptions:\n%s  --version             print the version\n\n`" PROG
+                 " COMMAND --help` shows a command's options.\n",
+                 common_help);
 }
 
-enum { OPT_SYSFS = 256, OPT_DEV, OPT_STATE, OPT_NO_SANDBOX, OPT_KIND, OPT_SPEC_DIR, OPT_OUTPUT, OPT_HOOK, OPT_POOL, OPT_ADOPT,
-       OPT_PERSIST, OPT_MDEVCTL, OPT_CLAIM, OPT_TYPE, OPT_PARENT, OPT_MINRES, OPT_COUNT, OPT_VERSION };
+enum {
+        OPT_SYSFS = 256,
+        OPT_DEV,
+        OPT_STATE,
+        OPT_NO_SANDBOX,
+        OPT_KIND,
+        OPT_SPEC_DIR,
+        OPT_OUTPUT,
+        OPT_HOOK,
+        OPT_POOL,
+        OPT_ADOPT,
+        OPT_PERSIST,
+        OPT_MDEVCTL,
+        OPT_CLAIM,
+        OPT_TYPE,
+        OPT_PARENT,
+        OPT_MINRES,
+        OPT_COUNT,
+        OPT_VERSION
+};
 
 static const struct option long_opts[] = {
-        { "sysfs-root", required_argument, NULL, OPT_SYSFS },   { "dev-root", required_argument, NULL, OPT_DEV },
-        { "state-dir", required_argument, NULL, OPT_STATE },    { "kind", required_argument, NULL, OPT_KIND },
-        { "spec-dir", required_argument, NULL, OPT_SPEC_DIR },  { "output", required_argument, NULL, OPT_OUTPUT },
-        { "hook-path", required_argument, NULL, OPT_HOOK },     { "pool", required_argument, NULL, OPT_POOL },
-        { "pool-from-existing", no_argument, NULL, OPT_ADOPT }, { "persist", no_argument, NULL, OPT_PERSIST },
-        { "mdevctl-dir", required_argument, NULL, OPT_MDEVCTL }, { "claim", required_argument, NULL, OPT_CLAIM },
-        { "type", required_argument, NULL, OPT_TYPE },          { "parent", required_argument, NULL, OPT_PARENT },
-        { "min-resolution", required_argument, NULL, OPT_MINRES }, { "count", required_argument, NULL, OPT_COUNT },
-        { "help", no_argument, NULL, 'h' },                     { "version", no_argument, NULL, OPT_VERSION },
-        { "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },    { NULL, 0, NULL, 0 },
+        { "sysfs-root", required_argument, NULL, OPT_SYSFS },
+        { "dev-root", required_argument, NULL, OPT_DEV },
+        { "state-dir", required_argument, NULL, OPT_STATE },
+        { "kind", required_argument, NULL, OPT_KIND },
+        { "spec-dir", required_argument, NULL, OPT_SPEC_DIR },
+        { "output", required_argument, NULL, OPT_OUTPUT },
+        { "hook-path", required_argument, NULL, OPT_HOOK },
+        { "pool", required_argument, NULL, OPT_POOL },
+        { "pool-from-existing", no_argument, NULL, OPT_ADOPT },
+        { "persist", no_argument, NULL, OPT_PERSIST },
+        { "mdevctl-dir", required_argument, NULL, OPT_MDEVCTL },
+        { "claim", required_argument, NULL, OPT_CLAIM },
+        { "type", required_argument, NULL, OPT_TYPE },
+        { "parent", required_argument, NULL, OPT_PARENT },
+        { "min-resolution", required_argument, NULL, OPT_MINRES },
+        { "count", required_argument, NULL, OPT_COUNT },
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, OPT_VERSION },
+        { "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
+        { NULL, 0, NULL, 0 },
 };
 
 static const char *
@@ -230,7 +262,8 @@ output_option (cmd_opts_t *o, const char *arg)
                 return 0;
         }
         if (len < 6 || strcmp (arg + len - 5, ".json") != 0 || arg[len - 6] == '/') {
-                fprintf (stderr, PROG ": --output \"%.64s\" is not a *.json file (all CDI reads, besides *.yaml)\n", arg);
+                fprintf (stderr, PROG ": --output \"%.64s\" is not a *.json file (all CDI reads, besides *.yaml)\n",
+                         arg);
                 return 2;
         }
         return path_option ("output", arg, false, &o->output);
@@ -263,8 +296,10 @@ take_option (cmd_opts_t *o, int c, const char *arg, vgpu_error_t *err)
         case OPT_PERSIST: o->cdi.persist = true; return 0;
         case OPT_CLAIM:
                 if (!vgpu_cdi_claim_valid (arg)) {
-                        fprintf (stderr, PROG ": --claim \"%.64s\" is not a claim id ([A-Za-z0-9][A-Za-z0-9_.-]*, "
-                                         "at most %d bytes, ending in a letter or digit)\n", arg, VGPU_CDI_CLAIM_MAX);
+                        fprintf (stderr,
+                                 PROG ": --claim \"%.64s\" is not a claim id ([A-Za-z0-9][A-Za-z0-9_.-]*, "
+                                      "at most %d bytes, ending in a letter or digit)\n",
+                                 arg, VGPU_CDI_CLAIM_MAX);
                         return 2;
                 }
                 o->claim = arg;
@@ -273,7 +308,8 @@ take_option (cmd_opts_t *o, int c, const char *arg, vgpu_error_t *err)
         case OPT_PARENT: o->parent = arg; return 0;
         case OPT_COUNT:
                 if (vgpu_parse_uint (arg, VGPU_ALLOC_MAX, &v) < 0 || v == 0) {
-                        fprintf (stderr, PROG ": --count \"%.64s\" is not a number between 1 and %d\n", arg, VGPU_ALLOC_MAX);
+                        fprintf (stderr, PROG ": --count \"%.64s\" is not a number between 1 and %d\n", arg,
+                                 VGPU_ALLOC_MAX);
                         return 2;
                 }
                 o->count = v;
@@ -311,7 +347,8 @@ parse (int argc, char **argv, const command_t *cmd, cmd_opts_t *o, vgpu_error_t 
                         char flag[64];
 
                         snprintf (flag, sizeof flag, "--%s", opt_name (c));
-                        return usage_error (cmd ? "option not valid for this command:" : "option before the command:", flag);
+                        return usage_error (cmd ? "option not valid for this command:" : "option before the command:",
+                                            flag);
                 }
                 r = take_option (o, c, optarg, err);
                 if (r == 2 && err->code) {
@@ -383,7 +420,9 @@ int
 main (int argc, char **argv)
 {
         vgpu_error_t err = { 0 };
-        cmd_opts_t o = { .cdi = { .kind = VGPU_CDI_KIND, .hook_path = VGPU_HOOK_PATH, .spec_dir = VGPU_CDI_SPEC_DIR,
+        cmd_opts_t o = { .cdi = { .kind = VGPU_CDI_KIND,
+                                  .hook_path = VGPU_HOOK_PATH,
+                                  .spec_dir = VGPU_CDI_SPEC_DIR,
                                   .mdevctl_dir = VGPU_CDI_MDEVCTL_DIR } };
         const command_t *cmd = NULL;
         int r;

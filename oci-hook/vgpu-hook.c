@@ -42,7 +42,17 @@ usage (FILE *out)
                  VGPU_RELEASE_TIMEOUT_MS);
 }
 
-enum { OPT_TYPE = 256, OPT_PARENT, OPT_TIMEOUT, OPT_SYSFS, OPT_DEV, OPT_STATE, OPT_NO_CGROUP, OPT_NO_SANDBOX, OPT_VERSION };
+enum {
+        OPT_TYPE = 256,
+        OPT_PARENT,
+        OPT_TIMEOUT,
+        OPT_SYSFS,
+        OPT_DEV,
+        OPT_STATE,
+        OPT_NO_CGROUP,
+        OPT_NO_SANDBOX,
+        OPT_VERSION
+};
 
 static int
 parse_args (int argc, char **argv, vgpu_hook_opts_t *o, bool *no_sandbox, vgpu_error_t *err)
@@ -74,22 +84,30 @@ parse_args (int argc, char **argv, vgpu_hook_opts_t *o, bool *no_sandbox, vgpu_e
                 case OPT_NO_SANDBOX: *no_sandbox = true; break;
                 case OPT_TIMEOUT:
                         if (vgpu_parse_uint (optarg, 3600000, &v) < 0 || v == 0)
-                                return vgpu_error_set (err, EINVAL, "--release-timeout-ms \"%.32s\" is not a number of milliseconds", optarg);
+                                return vgpu_error_set (err, EINVAL,
+                                                       "--release-timeout-ms \"%.32s\" is not a number of milliseconds",
+                                                       optarg);
                         o->release_timeout_ms = (unsigned) v;
                         break;
                 case OPT_SYSFS:
                 case OPT_DEV:
                 case OPT_STATE:
-                        if (vgpu_roots_set (&o->roots, c == OPT_SYSFS ? "sysfs" : c == OPT_DEV ? "dev" : "state", optarg, err) < 0)
+                        if (vgpu_roots_set (&o->roots,
+                                            c == OPT_SYSFS ? "sysfs"
+                                            : c == OPT_DEV ? "dev"
+                                                           : "state",
+                                            optarg, err) < 0)
                                 return -EINVAL;
                         break;
                 default:
-                        return vgpu_error_set (err, EINVAL, "unknown option or missing value in \"%.64s\" (see `" PROG " --help`)",
+                        return vgpu_error_set (err, EINVAL,
+                                               "unknown option or missing value in \"%.64s\" (see `" PROG " --help`)",
                                                argv[optind - 1]);
                 }
         }
         if (optind < argc && vgpu_stage_parse (argv[optind++], &o->stage) < 0)
-                return vgpu_error_set (err, EINVAL, "unknown stage \"%.64s\" (precreate, prestart, createRuntime or poststop)",
+                return vgpu_error_set (err, EINVAL,
+                                       "unknown stage \"%.64s\" (precreate, prestart, createRuntime or poststop)",
                                        argv[optind - 1]);
         if (optind < argc)
                 return vgpu_error_set (err, EINVAL, "unexpected argument \"%.64s\"", argv[optind]);

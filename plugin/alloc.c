@@ -87,8 +87,8 @@ allocate_one (const vgpu_roots_t *roots, vgpu_ledger_t *l, const vgpu_choice_t *
  * later stage that knows the container pid (createRuntime after precreate)
  * records it, so gc can tell when the container is gone. */
 static int
-existing (const vgpu_roots_t *roots, vgpu_ledger_t *l, const vgpu_owner_info_t *who, vgpu_mdev_t *ret,
-          size_t *ret_n, vgpu_error_t *err)
+existing (const vgpu_roots_t *roots, vgpu_ledger_t *l, const vgpu_owner_info_t *who, vgpu_mdev_t *ret, size_t *ret_n,
+          vgpu_error_t *err)
 {
         const char *owner = who->owner;
         _cleanup_free_ vgpu_record_t *recs = NULL;
@@ -161,8 +161,7 @@ vgpu_allocate (const vgpu_roots_t *roots, const vgpu_selector_t *sel, const vgpu
 /* Mark releasing, remove without holding the lock (the kernel may block),
  * then drop the record.  On a timeout the record stays releasing. */
 static int
-release_record (const vgpu_roots_t *roots, vgpu_ledger_t *l, vgpu_record_t *rec, unsigned timeout_ms,
-                vgpu_error_t *err)
+release_record (const vgpu_roots_t *roots, vgpu_ledger_t *l, vgpu_record_t *rec, unsigned timeout_ms, vgpu_error_t *err)
 {
         int r;
 
@@ -189,8 +188,7 @@ release_record (const vgpu_roots_t *roots, vgpu_ledger_t *l, vgpu_record_t *rec,
 }
 
 int
-vgpu_release_owner (const vgpu_roots_t *roots, const char *owner, unsigned timeout_ms, size_t *ret_n,
-                    vgpu_error_t *err)
+vgpu_release_owner (const vgpu_roots_t *roots, const char *owner, unsigned timeout_ms, size_t *ret_n, vgpu_error_t *err)
 {
         _cleanup_ledger_ vgpu_ledger_t l = { -1, -1 };
         _cleanup_free_ vgpu_record_t *recs = NULL;
@@ -239,7 +237,10 @@ vgpu_release_uuid (const vgpu_roots_t *roots, const char *uuid, unsigned timeout
         r = vgpu_ledger_get (&l, id, &rec, err);
         if (r == -ENOENT)
                 return vgpu_mdev_lookup (roots, id, &m, NULL) == 0
-                               ? vgpu_error_set (err, EPERM, "mdev %s is not in the ledger: vgpu-toolkit did not create it and leaves it alone", id)
+                               ? vgpu_error_set (err, EPERM,
+                                                 "mdev %s is not in the ledger: vgpu-toolkit did not create it and "
+                                                 "leaves it alone",
+                                                 id)
                                : vgpu_error_set (err, ENOENT, "no mdev %s", id);
         if (r < 0)
                 return r;
@@ -261,8 +262,7 @@ gc_reason (const vgpu_roots_t *roots, const vgpu_record_t *rec)
         switch (rec->state) {
         case VGPU_RECORD_CREATING:
                 return vgpu_proc_alive (rec->holder, rec->holder_start) ? NULL : "allocation interrupted";
-        case VGPU_RECORD_RELEASING:
-                return "release pending";
+        case VGPU_RECORD_RELEASING: return "release pending";
         case VGPU_RECORD_ACTIVE:
         default:
                 if (!mdev_present (roots, rec->uuid))

@@ -22,9 +22,9 @@
 #define VGPU_ALLOC_MAX 16
 
 typedef struct vgpu_owner_info {
-        const char *owner;     /* container id, claim id, vgpuctl --owner */
+        const char *owner; /* container id, claim id, vgpuctl --owner */
         const char *stage;
-        pid_t pid;             /* container pid, 0 when not known */
+        pid_t pid; /* container pid, 0 when not known */
 } vgpu_owner_info_t;
 
 /* Give `owner` count mdevs chosen by sel.  When the owner already holds
@@ -46,9 +46,9 @@ int vgpu_release_uuid (const vgpu_roots_t *roots, const char *uuid, unsigned tim
 typedef struct vgpu_gc_action {
         char uuid[VGPU_UUID_LEN + 1];
         char owner[VGPU_OWNER_MAX + 1];
-        const char *reason;    /* "container gone", "releasing", "allocation interrupted", ... */
-        int result;            /* 0 or negative errno */
-        char message[256];     /* error sentence when result < 0 */
+        const char *reason; /* "container gone", "releasing", "allocation interrupted", ... */
+        int result;         /* 0 or negative errno */
+        char message[256];  /* error sentence when result < 0 */
 } vgpu_gc_action_t;
 
 /* Reclaim allocations whose owner is gone or stuck; never touches an mdev

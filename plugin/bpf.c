@@ -32,7 +32,7 @@ enum { LABEL_NONE, LABEL_ACCEPT, LABEL_TAIL };
 typedef struct prog {
         struct bpf_insn *insns;
         size_t len, cap;
-        unsigned char *label;   /* per insn: jump target still to resolve */
+        unsigned char *label; /* per insn: jump target still to resolve */
 } prog_t;
 
 static int
@@ -86,8 +86,7 @@ emit_prologue (prog_t *p, const vgpu_node_t *nodes, size_t n, size_t *ret_accept
         r |= emit (p, insn (BPF_LDX | BPF_W | BPF_MEM, BPF_REG_5, BPF_REG_1, 8, 0), LABEL_NONE);
         r |= emit (p, insn (BPF_JMP | BPF_JNE | BPF_K, BPF_REG_2, 0, 0, BPF_DEVCG_DEV_CHAR), LABEL_TAIL);
         for (size_t i = 0; i < n; i++) {
-                r |= emit (p, insn (BPF_JMP | BPF_JNE | BPF_K, BPF_REG_4, 0, 1, (int32_t) nodes[i].major),
-                           LABEL_NONE);
+                r |= emit (p, insn (BPF_JMP | BPF_JNE | BPF_K, BPF_REG_4, 0, 1, (int32_t) nodes[i].major), LABEL_NONE);
                 r |= emit (p, insn (BPF_JMP | BPF_JEQ | BPF_K, BPF_REG_5, 0, 0, (int32_t) nodes[i].minor),
                            LABEL_ACCEPT);
         }
@@ -99,8 +98,8 @@ emit_prologue (prog_t *p, const vgpu_node_t *nodes, size_t n, size_t *ret_accept
 }
 
 int
-vgpu_bpf_build (const vgpu_node_t *nodes, size_t n, const struct bpf_insn *tail, size_t n_tail,
-                struct bpf_insn **ret, size_t *ret_len, vgpu_error_t *err)
+vgpu_bpf_build (const vgpu_node_t *nodes, size_t n, const struct bpf_insn *tail, size_t n_tail, struct bpf_insn **ret,
+                size_t *ret_len, vgpu_error_t *err)
 {
         prog_t p = { 0 };
         _cleanup_free_ unsigned char *labels = NULL;
@@ -109,8 +108,7 @@ vgpu_bpf_build (const vgpu_node_t *nodes, size_t n, const struct bpf_insn *tail,
         int r;
 
         if (n_tail > VGPU_BPF_MAX_INSNS)
-                return vgpu_error_set (err, E2BIG, "device program of %zu instructions is too long to extend",
-                                       n_tail);
+                return vgpu_error_set (err, E2BIG, "device program of %zu instructions is too long to extend", n_tail);
         r = emit_prologue (&p, nodes, n, &accept);
         labels = p.label;
         insns = p.insns;
@@ -212,9 +210,9 @@ insn_portable (const struct bpf_insn *i)
         uint8_t cls = BPF_CLASS (i->code);
 
         if ((cls == BPF_JMP || cls == BPF_JMP32) && (BPF_OP (i->code) == BPF_CALL || BPF_OP (i->code) == 0xf0))
-                return false;   /* helper, subprogram or tail call: imm is kernel-relative */
+                return false; /* helper, subprogram or tail call: imm is kernel-relative */
         if (cls == BPF_LD && BPF_MODE (i->code) == BPF_IMM && i->src_reg != 0)
-                return false;   /* map or BTF reference */
+                return false; /* map or BTF reference */
         if (cls == BPF_LD && (BPF_MODE (i->code) == BPF_ABS || BPF_MODE (i->code) == BPF_IND))
                 return false;
         return true;
@@ -367,8 +365,9 @@ extend_one (int cgroup_fd, unsigned id, unsigned flags, const vgpu_node_t *nodes
         r = swap_in (cgroup_fd, flags, new_fd, old_fd, err);
         if (r < 0)
                 return vgpu_error_prefix (err, "replacing device program id %u", id);
-        *ret = (vgpu_bpf_swap_t) { .old_fd = TAKE_FD (old_fd), .new_fd = TAKE_FD (new_fd), .attach_flags = flags,
-                                   .old_id = id };
+        *ret = (vgpu_bpf_swap_t) {
+                .old_fd = TAKE_FD (old_fd), .new_fd = TAKE_FD (new_fd), .attach_flags = flags, .old_id = id
+        };
         return 0;
 }
 
@@ -386,7 +385,7 @@ vgpu_bpf_allow (int cgroup_fd, const vgpu_node_t *nodes, size_t n, vgpu_bpf_undo
         if (r < 0)
                 return r;
         if (n_ids == 0)
-                return 0;   /* no device program: the cgroup restricts no device */
+                return 0; /* no device program: the cgroup restricts no device */
         undo->cgroup_fd = fcntl (cgroup_fd, F_DUPFD_CLOEXEC, 3);
         if (undo->cgroup_fd < 0)
                 return vgpu_error_sys (err, errno, "duplicating the cgroup fd");

@@ -14,18 +14,18 @@
 #include "error.h"
 #include "plan.h"
 
-#define VGPU_BPF_MAX_PROGS 8       /* programs on one cgroup we will extend */
-#define VGPU_BPF_MAX_INSNS 65536   /* cap on a program we copy and extend */
+#define VGPU_BPF_MAX_PROGS 8     /* programs on one cgroup we will extend */
+#define VGPU_BPF_MAX_INSNS 65536 /* cap on a program we copy and extend */
 
 typedef struct vgpu_bpf_swap {
-        int old_fd;                 /* the runtime's program, kept alive for undo */
-        int new_fd;                 /* ours: prologue + the old instructions */
-        unsigned attach_flags;      /* flags the cgroup's programs were attached with */
-        unsigned old_id;            /* program id, for messages */
+        int old_fd;            /* the runtime's program, kept alive for undo */
+        int new_fd;            /* ours: prologue + the old instructions */
+        unsigned attach_flags; /* flags the cgroup's programs were attached with */
+        unsigned old_id;       /* program id, for messages */
 } vgpu_bpf_swap_t;
 
 typedef struct vgpu_bpf_undo {
-        int cgroup_fd;              /* own fd of the cgroup2 directory, -1 when empty */
+        int cgroup_fd; /* own fd of the cgroup2 directory, -1 when empty */
         vgpu_bpf_swap_t swaps[VGPU_BPF_MAX_PROGS];
         size_t n;
 } vgpu_bpf_undo_t;
@@ -50,15 +50,13 @@ int vgpu_bpf_prog_insns (int prog_fd, struct bpf_insn **ret, size_t *ret_len, vg
 int vgpu_bpf_attach (int cgroup_fd, int prog_fd, unsigned flags, int replace_fd, vgpu_error_t *err);
 
 /* Programs attached directly to the cgroup: ids (at most max) and flags. */
-int vgpu_bpf_query (int cgroup_fd, unsigned *ids, size_t max, size_t *ret_n, unsigned *ret_flags,
-                    vgpu_error_t *err);
+int vgpu_bpf_query (int cgroup_fd, unsigned *ids, size_t max, size_t *ret_n, unsigned *ret_flags, vgpu_error_t *err);
 
 /* Allow the nodes (char, any access) in the cgroup2 directory cgroup_fd: each
  * device program attached to it is replaced by prologue + its own
  * instructions.  No program attached means no restriction: nothing to do.
  * undo is always initialised; on failure it is empty and nothing changed. */
-int vgpu_bpf_allow (int cgroup_fd, const vgpu_node_t *nodes, size_t n, vgpu_bpf_undo_t *undo,
-                    vgpu_error_t *err);
+int vgpu_bpf_allow (int cgroup_fd, const vgpu_node_t *nodes, size_t n, vgpu_bpf_undo_t *undo, vgpu_error_t *err);
 
 /* Put the old programs back (BPF_F_REPLACE of ours) and release undo. */
 int vgpu_bpf_undo (vgpu_bpf_undo_t *undo, vgpu_error_t *err);

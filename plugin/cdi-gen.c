@@ -249,18 +249,20 @@ claim_matches (const char *claim, const vgpu_selector_t *sel, unsigned count, co
         bool any_type = strcmp (sel->type, "auto") == 0, any_parent = !sel->parent || !*sel->parent;
 
         for (size_t i = 0; i < n && n == count; i++)
-                if ((!any_type && strcmp (m[i].type, sel->type) != 0) || (!any_parent && strcmp (m[i].parent, sel->parent) != 0))
-                        return vgpu_error_set (err, EEXIST, "claim %s already holds mdev %s of type %s on %s; unprepare it first",
+                if ((!any_type && strcmp (m[i].type, sel->type) != 0) ||
+                    (!any_parent && strcmp (m[i].parent, sel->parent) != 0))
+                        return vgpu_error_set (err, EEXIST,
+                                               "claim %s already holds mdev %s of type %s on %s; unprepare it first",
                                                claim, m[i].uuid, m[i].type, m[i].parent);
         if (n != count)
-                return vgpu_error_set (err, EEXIST, "claim %s already holds %zu mdev%s, not %u; unprepare it first", claim,
-                                       n, n == 1 ? "" : "s", count);
+                return vgpu_error_set (err, EEXIST, "claim %s already holds %zu mdev%s, not %u; unprepare it first",
+                                       claim, n, n == 1 ? "" : "s", count);
         return 0;
 }
 
 int
-vgpu_cdi_prepare (const vgpu_cdi_opts_t *o, const char *claim, const vgpu_selector_t *sel, unsigned count,
-                  FILE *out, vgpu_error_t *err)
+vgpu_cdi_prepare (const vgpu_cdi_opts_t *o, const char *claim, const vgpu_selector_t *sel, unsigned count, FILE *out,
+                  vgpu_error_t *err)
 {
         char owner[VGPU_OWNER_MAX + 1], path[PATH_MAX], name[VGPU_CDI_NAME_MAX];
         vgpu_mdev_t mdevs[VGPU_ALLOC_MAX];
@@ -323,8 +325,7 @@ vgpu_cdi_list (const char *path, FILE *out, vgpu_error_t *err)
         return 0;
 }
 
-static void __attribute__ ((format (printf, 3, 4)))
-finding (FILE *out, size_t *n, const char *fmt, ...)
+static void __attribute__ ((format (printf, 3, 4))) finding (FILE *out, size_t *n, const char *fmt, ...)
 {
         va_list ap;
 

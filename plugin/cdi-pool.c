@@ -190,7 +190,8 @@ keep_slots (const vgpu_roots_t *roots, const vgpu_record_t *slots, size_t k, vgp
                         unsigned idx = 0;
                         int r;
 
-                        if (keep[s] || slots[s].state != VGPU_RECORD_ACTIVE || strcmp (slots[s].type, want[w].type) != 0 ||
+                        if (keep[s] || slots[s].state != VGPU_RECORD_ACTIVE ||
+                            strcmp (slots[s].type, want[w].type) != 0 ||
                             vgpu_mdev_lookup (roots, slots[s].uuid, &m, NULL) < 0)
                                 continue; /* a slot whose mdev is gone is released below */
                         pool_index (slots[s].owner, &idx);
@@ -220,7 +221,8 @@ grow (const vgpu_roots_t *roots, const vgpu_record_t *slots, size_t k, const vgp
 
                         snprintf (owner, sizeof owner, POOL_OWNER "%u", idx);
                         r = vgpu_allocate (roots, &(vgpu_selector_t) { .type = want[w].type },
-                                           &(vgpu_owner_info_t) { .owner = owner, .stage = STAGE }, 1, &m, &n, NULL, err);
+                                           &(vgpu_owner_info_t) { .owner = owner, .stage = STAGE }, 1, &m, &n, NULL,
+                                           err);
                         if (r == 0)
                                 r = pool_push (pool, idx, &m, err);
                         if (r < 0)
@@ -365,7 +367,8 @@ vgpu_cdi_pool_release_named (const vgpu_cdi_opts_t *o, const vgpu_cdi_spec_t *ol
                 vgpu_error_t e = { 0 };
                 unsigned idx;
 
-                if (!pool_index (recs[j].owner, &idx) || !names_uuid (old, recs[j].uuid) || names_uuid (keep, recs[j].uuid))
+                if (!pool_index (recs[j].owner, &idx) || !names_uuid (old, recs[j].uuid) ||
+                    names_uuid (keep, recs[j].uuid))
                         continue;
                 if (vgpu_release_owner (&o->roots, recs[j].owner, VGPU_RELEASE_TIMEOUT_MS, NULL, &e) < 0 && !first.code)
                         first = e;

@@ -310,11 +310,8 @@ static const vgpu_json_field_t edits_fields[] = {
         { "hooks", json_type_array, false },
 };
 static const vgpu_json_field_t node_fields[] = {
-        { "path", json_type_string, true },
-        { "type", json_type_string, false },
-        { "major", json_type_int, false },
-        { "minor", json_type_int, false },
-        { "fileMode", json_type_int, false },
+        { "path", json_type_string, true }, { "type", json_type_string, false },  { "major", json_type_int, false },
+        { "minor", json_type_int, false },  { "fileMode", json_type_int, false },
 };
 static const vgpu_json_field_t hook_fields[] = {
         { "hookName", json_type_string, true },
@@ -401,7 +398,8 @@ parse_edits (json_object *e, vgpu_cdi_spec_t *spec, vgpu_cdi_device_t *d, vgpu_e
                         const char *v = element (a, i);
 
                         if (!v || strlen (v) >= sizeof d->plan.env[0] || d->plan.n_env == VGPU_PLAN_MAX_ENV)
-                                return vgpu_error_set (err, EINVAL, "device %s: env entry %zu is not usable", d->name, i);
+                                return vgpu_error_set (err, EINVAL, "device %s: env entry %zu is not usable", d->name,
+                                                       i);
                         snprintf (d->plan.env[d->plan.n_env++], sizeof d->plan.env[0], "%s", v);
                 }
         if (json_object_object_get_ex (e, "deviceNodes", &a))
@@ -471,7 +469,8 @@ split_path (const char *path, char *dir, size_t size, const char **ret_base, vgp
         size_t len = strlen (base);
 
         if (len <= 5 || strcmp (base + len - 5, ".json") != 0 || base[0] == '.')
-                return vgpu_error_set (err, EINVAL, "spec file %s: CDI reads only files named *.json (or *.yaml)", path);
+                return vgpu_error_set (err, EINVAL, "spec file %s: CDI reads only files named *.json (or *.yaml)",
+                                       path);
         if (!slash)
                 snprintf (dir, size, ".");
         else if (slash == path)
@@ -529,7 +528,9 @@ vgpu_cdi_path_check (const char *path, vgpu_error_t *err)
         if (r < 0)
                 return r;
         if (stat (dir, &st) == 0)
-                return S_ISDIR (st.st_mode) ? 0 : vgpu_error_set (err, ENOTDIR, "spec directory %s is not a directory", dir);
+                return S_ISDIR (st.st_mode)
+                               ? 0
+                               : vgpu_error_set (err, ENOTDIR, "spec directory %s is not a directory", dir);
         slash = strrchr (dir, '/');
         if (slash && slash != dir)
                 *slash = '\0';

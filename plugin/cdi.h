@@ -25,11 +25,11 @@
 #define VGPU_CDI_KIND "intel.com/vgpu"
 #define VGPU_CDI_SPEC_DIR "/var/run/cdi"
 #define VGPU_CDI_MDEVCTL_DIR "/etc/mdevctl.d"
-#define VGPU_CDI_KIND_MAX (253 + 1 + 63)  /* DNS subdomain vendor, "/", class label */
-#define VGPU_CDI_NAME_MAX 400             /* a mapped type id: up to 3 bytes per byte, "x:" */
-#define VGPU_CDI_CLAIM_MAX 118            /* "cdi-claim." + id is a ledger owner */
-#define VGPU_CDI_POOL_MAX 64              /* mdevs per type in one pool request */
-#define VGPU_CDI_HOOK_TIMEOUT 30          /* seconds; create and release are bounded below it */
+#define VGPU_CDI_KIND_MAX (253 + 1 + 63) /* DNS subdomain vendor, "/", class label */
+#define VGPU_CDI_NAME_MAX 400            /* a mapped type id: up to 3 bytes per byte, "x:" */
+#define VGPU_CDI_CLAIM_MAX 118           /* "cdi-claim." + id is a ledger owner */
+#define VGPU_CDI_POOL_MAX 64             /* mdevs per type in one pool request */
+#define VGPU_CDI_HOOK_TIMEOUT 30         /* seconds; create and release are bounded below it */
 
 typedef struct vgpu_cdi_device {
         char name[VGPU_CDI_NAME_MAX];
@@ -127,9 +127,9 @@ typedef struct vgpu_cdi_pool_req {
 } vgpu_cdi_pool_req_t;
 
 typedef enum vgpu_cdi_mode {
-        VGPU_CDI_DYNAMIC,      /* one device per type and `auto`, the hook allocates */
-        VGPU_CDI_POOL,         /* the pool is made exactly reqs */
-        VGPU_CDI_POOL_ADOPT,   /* the pool is the active mdevs no container or claim owns */
+        VGPU_CDI_DYNAMIC,    /* one device per type and `auto`, the hook allocates */
+        VGPU_CDI_POOL,       /* the pool is made exactly reqs */
+        VGPU_CDI_POOL_ADOPT, /* the pool is the active mdevs no container or claim owns */
 } vgpu_cdi_mode_t;
 
 typedef struct vgpu_cdi_member {
@@ -162,8 +162,8 @@ int vgpu_cdi_dynamic (const vgpu_host_t *host, vgpu_cdi_spec_t *spec, vgpu_error
  * active mdevs with a VFIO group that the pool owns or that the ledger does
  * not know (made by mdevctl or by hand); container and claim mdevs stay
  * theirs, and adopted mdevs are never released by vgpu-cdi. */
-int vgpu_cdi_pool_sync (const vgpu_cdi_opts_t *o, const vgpu_cdi_pool_req_t *reqs, size_t n_reqs,
-                        vgpu_cdi_pool_t *pool, vgpu_error_t *release_err, vgpu_error_t *err);
+int vgpu_cdi_pool_sync (const vgpu_cdi_opts_t *o, const vgpu_cdi_pool_req_t *reqs, size_t n_reqs, vgpu_cdi_pool_t *pool,
+                        vgpu_error_t *release_err, vgpu_error_t *err);
 int vgpu_cdi_pool_adopt (const vgpu_cdi_opts_t *o, vgpu_cdi_pool_t *pool, vgpu_error_t *err);
 
 /* Release the pool mdevs (ledger owner cdi-pool.*) that old names and keep

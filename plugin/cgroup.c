@@ -126,17 +126,17 @@ mount_matches (const char *line, bool v2, vgpu_cgroup_mount_t *m)
         char tok[PATH_MAX], fstype[64], opts[1024];
         const char *p = line;
 
-        p = field (p, tok, sizeof tok);             /* mount id */
-        p = field (p, tok, sizeof tok);             /* parent id */
-        p = field (p, tok, sizeof tok);             /* major:minor */
+        p = field (p, tok, sizeof tok); /* mount id */
+        p = field (p, tok, sizeof tok); /* parent id */
+        p = field (p, tok, sizeof tok); /* major:minor */
         p = field (p, m->root, sizeof m->root);
         p = field (p, m->point, sizeof m->point);
-        p = field (p, tok, sizeof tok);             /* mount options */
+        p = field (p, tok, sizeof tok); /* mount options */
         do
-                p = field (p, tok, sizeof tok);     /* optional fields up to "-" */
+                p = field (p, tok, sizeof tok); /* optional fields up to "-" */
         while (tok[0] && strcmp (tok, "-") != 0);
         p = field (p, fstype, sizeof fstype);
-        p = field (p, tok, sizeof tok);             /* source */
+        p = field (p, tok, sizeof tok); /* source */
         field (p, opts, sizeof opts);
         if (v2)
                 return strcmp (fstype, "cgroup2") == 0;
@@ -152,7 +152,8 @@ vgpu_cgroup_find_mount (const char *mountinfo, bool v2, vgpu_cgroup_mount_t *ret
         for (const char *p = mountinfo; *p;) {
                 size_t len = strcspn (p, "\n");
 
-                if (len > 0 && mount_matches (p, v2, &m) && m.point[0] == '/' && (!found || strcmp (m.root, "/") == 0)) {
+                if (len > 0 && mount_matches (p, v2, &m) && m.point[0] == '/' &&
+                    (!found || strcmp (m.root, "/") == 0)) {
                         bool best = strcmp (m.root, "/") == 0;
 
                         *ret = m;
@@ -163,8 +164,7 @@ vgpu_cgroup_find_mount (const char *mountinfo, bool v2, vgpu_cgroup_mount_t *ret
                 p += len + (p[len] == '\n');
         }
         if (!found)
-                return vgpu_error_set (err, ENOENT, "no %s mount in mountinfo",
-                                       v2 ? "cgroup2" : "cgroup v1 devices");
+                return vgpu_error_set (err, ENOENT, "no %s mount in mountinfo", v2 ? "cgroup2" : "cgroup v1 devices");
         return 0;
 }
 
@@ -208,7 +208,7 @@ open_cgroup (const vgpu_cgroup_mount_t *m, const char *path, vgpu_cgroup_undo_t 
         if (mfd < 0)
                 return vgpu_error_sys (err, errno, "cgroup mount %s", m->point);
         fd = (int) syscall (SYS_openat2, mfd, rel, &how, sizeof how);
-        if (fd < 0 && errno == ENOSYS)   /* rel is already free of "..": O_NOFOLLOW guards the last step */
+        if (fd < 0 && errno == ENOSYS) /* rel is already free of "..": O_NOFOLLOW guards the last step */
                 fd = openat (mfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0)
                 return vgpu_error_sys (err, errno, "device cgroup %s", undo->path);
@@ -315,7 +315,7 @@ static int
 locate (pid_t pid, const char *cgroup_root, vgpu_cgroup_mount_t *m, char *path, bool *ret_v2, vgpu_error_t *err)
 {
         _cleanup_free_ char *text = NULL, *mountinfo = NULL;
-        _cleanup_free_ vgpu_cgroup_proc_t *proc = malloc (sizeof *proc);   /* 8 KiB: not on the stack */
+        _cleanup_free_ vgpu_cgroup_proc_t *proc = malloc (sizeof *proc); /* 8 KiB: not on the stack */
         char file[64];
         struct stat st;
         int r;

@@ -18,30 +18,30 @@
 #include "plan.h"
 
 typedef enum vgpu_cgroup_kind {
-        VGPU_CGROUP_NONE,           /* nothing was changed */
+        VGPU_CGROUP_NONE, /* nothing was changed */
         VGPU_CGROUP_V1,
         VGPU_CGROUP_V2,
 } vgpu_cgroup_kind_t;
 
 /* What /proc/PID/cgroup says. */
 typedef struct vgpu_cgroup_proc {
-        char devices[PATH_MAX];     /* v1 path of the devices controller, "" if none */
-        char unified[PATH_MAX];     /* v2 path from the "0::" line, "" if none */
+        char devices[PATH_MAX]; /* v1 path of the devices controller, "" if none */
+        char unified[PATH_MAX]; /* v2 path from the "0::" line, "" if none */
 } vgpu_cgroup_proc_t;
 
 /* A cgroup mount from mountinfo. */
 typedef struct vgpu_cgroup_mount {
-        char point[PATH_MAX];       /* where it is mounted */
-        char root[PATH_MAX];        /* which cgroup is at the mount point ("/" normally) */
+        char point[PATH_MAX]; /* where it is mounted */
+        char root[PATH_MAX];  /* which cgroup is at the mount point ("/" normally) */
 } vgpu_cgroup_mount_t;
 
 typedef struct vgpu_cgroup_undo {
         vgpu_cgroup_kind_t kind;
-        int dir_fd;                 /* v1: the container's devices cgroup, -1 when none */
-        unsigned allowed[VGPU_PLAN_MAX_NODES][2];   /* v1: major, minor of rules we wrote */
+        int dir_fd;                               /* v1: the container's devices cgroup, -1 when none */
+        unsigned allowed[VGPU_PLAN_MAX_NODES][2]; /* v1: major, minor of rules we wrote */
         size_t n_allowed;
-        vgpu_bpf_undo_t bpf;        /* v2 */
-        char path[PATH_MAX];        /* the cgroup directory, for messages */
+        vgpu_bpf_undo_t bpf; /* v2 */
+        char path[PATH_MAX]; /* the cgroup directory, for messages */
 } vgpu_cgroup_undo_t;
 
 /* Parse the text of /proc/PID/cgroup.  Paths must be absolute without "."
@@ -59,8 +59,8 @@ int vgpu_cgroup_find_mount (const char *mountinfo, bool v2, vgpu_cgroup_mount_t 
  * cgroup2 mount.  v1 rules already granted (devices.list) are not written
  * again nor recorded.  undo is always initialised; on failure nothing
  * stays changed. */
-int vgpu_cgroup_allow (pid_t pid, const char *cgroup_root, const vgpu_node_t *nodes, size_t n,
-                       vgpu_cgroup_undo_t *undo, vgpu_error_t *err);
+int vgpu_cgroup_allow (pid_t pid, const char *cgroup_root, const vgpu_node_t *nodes, size_t n, vgpu_cgroup_undo_t *undo,
+                       vgpu_error_t *err);
 
 /* Take the grant back (v1: devices.deny of each rule written; v2: the old
  * program put back) and release undo. */

@@ -166,15 +166,13 @@ create_error (int typefd, const char *parent, const char *type, const char *uuid
                                                ? "; a larger GPU aperture set in the BIOS/UEFI gives more instances"
                                                : "");
         case EEXIST:
-                return vgpu_error_set (err, code, "mdev %s already exists (UUIDs are unique across all parents and types)",
-                                       uuid);
+                return vgpu_error_set (err, code,
+                                       "mdev %s already exists (UUIDs are unique across all parents and types)", uuid);
         case EINVAL:
                 return vgpu_error_set (err, code, "the kernel rejected UUID \"%s\" for type %s on %s as invalid", uuid,
                                        type, parent);
-        case ENOENT:
-                return vgpu_error_set (err, code, "unknown type %s on parent %s", type, parent);
-        default:
-                return vgpu_error_sys (err, code, "creating mdev %s of type %s on %s", uuid, type, parent);
+        case ENOENT: return vgpu_error_set (err, code, "unknown type %s on parent %s", type, parent);
+        default: return vgpu_error_sys (err, code, "creating mdev %s of type %s on %s", uuid, type, parent);
         }
 }
 
@@ -331,8 +329,8 @@ device_pending (int root, const char *uuid)
 static int
 pending_error (const char *uuid, vgpu_error_t *err)
 {
-        return vgpu_error_set (err, EBUSY, "the kernel's remove of mdev %s is still pending: a process holds the device open",
-                               uuid);
+        return vgpu_error_set (
+                err, EBUSY, "the kernel's remove of mdev %s is still pending: a process holds the device open", uuid);
 }
 
 int

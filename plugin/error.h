@@ -11,22 +11,19 @@
 #define VGPU_ERROR_MAX 1024
 
 typedef struct vgpu_error {
-        int code;                   /* positive errno, 0 when unset */
+        int code; /* positive errno, 0 when unset */
         char msg[VGPU_ERROR_MAX];
 } vgpu_error_t;
 
 /* Set err (errno `code`, message from fmt) and return -code.  A code <= 0 is
  * normalised so callers can pass errno or -r alike; 0 becomes EIO. */
-int vgpu_error_set (vgpu_error_t *err, int code, const char *fmt, ...)
-        __attribute__ ((format (printf, 3, 4)));
+int vgpu_error_set (vgpu_error_t *err, int code, const char *fmt, ...) __attribute__ ((format (printf, 3, 4)));
 
 /* Like vgpu_error_set, appending ": strerror(code)". */
-int vgpu_error_sys (vgpu_error_t *err, int code, const char *fmt, ...)
-        __attribute__ ((format (printf, 3, 4)));
+int vgpu_error_sys (vgpu_error_t *err, int code, const char *fmt, ...) __attribute__ ((format (printf, 3, 4)));
 
 /* Put "context: " in front of the message already in err; returns -err->code. */
-int vgpu_error_prefix (vgpu_error_t *err, const char *fmt, ...)
-        __attribute__ ((format (printf, 2, 3)));
+int vgpu_error_prefix (vgpu_error_t *err, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 
 void vgpu_error_clear (vgpu_error_t *err);
 

@@ -139,9 +139,12 @@ attach (const vgpu_hook_opts_t *o, const vgpu_oci_state_t *st, vgpu_error_t *err
         if (r < 0)
                 return r;
         selector_from (&req, &sel);
-        r = vgpu_allocate (&o->roots, &sel,
-                           &(vgpu_owner_info_t) { .owner = st->id, .stage = o->stage == VGPU_STAGE_PRESTART ? "prestart" : "createRuntime", .pid = st->pid },
-                           1, mdevs, &n, &reused, err);
+        r = vgpu_allocate (
+                &o->roots, &sel,
+                &(vgpu_owner_info_t) { .owner = st->id,
+                                       .stage = o->stage == VGPU_STAGE_PRESTART ? "prestart" : "createRuntime",
+                                       .pid = st->pid },
+                1, mdevs, &n, &reused, err);
         if (r < 0)
                 return r;
         r = vgpu_plan_build (&o->roots, mdevs, n, &plan, err);

@@ -16,7 +16,7 @@
 #include "roots.h"
 
 typedef enum vgpu_stage {
-        VGPU_STAGE_AUTO,         /* from the state's status (hooks.d without a stage argument) */
+        VGPU_STAGE_AUTO, /* from the state's status (hooks.d without a stage argument) */
         VGPU_STAGE_PRECREATE,
         VGPU_STAGE_PRESTART,
         VGPU_STAGE_CREATE_RUNTIME,
@@ -26,11 +26,11 @@ typedef enum vgpu_stage {
 typedef struct vgpu_hook_opts {
         vgpu_roots_t roots;
         vgpu_stage_t stage;
-        const char *type;          /* --type: CDI specs name the type */
-        const char *parent;        /* --parent */
+        const char *type;   /* --type: CDI specs name the type */
+        const char *parent; /* --parent */
         unsigned release_timeout_ms;
-        bool no_cgroup;            /* test switch: skip the device cgroup step */
-        const char *cgroup_root;   /* NULL: the host's /sys/fs/cgroup */
+        bool no_cgroup;          /* test switch: skip the device cgroup step */
+        const char *cgroup_root; /* NULL: the host's /sys/fs/cgroup */
 } vgpu_hook_opts_t;
 
 /* Parse a stage name ("precreate", "prestart", "createRuntime", "poststop"). */

@@ -43,7 +43,7 @@ typedef struct job {
         const char *rootfs;
         const vgpu_node_t *nodes;
         size_t n;
-        const vgpu_inject_undo_t *undo;   /* for removal */
+        const vgpu_inject_undo_t *undo; /* for removal */
 } job_t;
 
 typedef int (*work_fn) (const job_t *job, vgpu_inject_undo_t *undo, vgpu_error_t *err);
@@ -215,7 +215,7 @@ make_node (ctx_t *c, const vgpu_node_t *node, vgpu_error_t *err)
                 if (errno != EEXIST)
                         return vgpu_error_sys (err, errno, "creating device node %s (char %u:%u) under rootfs %s",
                                                node->path, node->major, node->minor, c->rootfs);
-                return check_node (c, dirfd, base, node, err);   /* there before us: never ours to remove */
+                return check_node (c, dirfd, base, node, err); /* there before us: never ours to remove */
         }
         r = check_node (c, dirfd, base, node, err);
         if (r < 0) {

@@ -21,7 +21,7 @@
 typedef struct vgpu_inject_undo {
         char created[VGPU_INJECT_MAX_CREATED][64]; /* container paths, in creation order */
         bool is_dir[VGPU_INJECT_MAX_CREATED];
-        dev_t rdev[VGPU_INJECT_MAX_CREATED];       /* nodes: removed only if still this device */
+        dev_t rdev[VGPU_INJECT_MAX_CREATED]; /* nodes: removed only if still this device */
         size_t n;
 } vgpu_inject_undo_t;
 

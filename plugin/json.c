@@ -61,8 +61,7 @@ type_name (json_type t)
 }
 
 int
-vgpu_json_check (json_object *obj, const vgpu_json_field_t *fields, size_t n, const char *what,
-                 vgpu_error_t *err)
+vgpu_json_check (json_object *obj, const vgpu_json_field_t *fields, size_t n, const char *what, vgpu_error_t *err)
 {
         if (!json_object_is_type (obj, json_type_object))
                 return vgpu_error_set (err, EINVAL, "%s is not a JSON object", what);

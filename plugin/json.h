@@ -25,7 +25,7 @@ vgpu_json_putp (json_object **o)
 
 typedef struct vgpu_json_field {
         const char *name;
-        json_type type;     /* json_type_int accepts only integers */
+        json_type type; /* json_type_int accepts only integers */
         bool required;
 } vgpu_json_field_t;
 
@@ -35,8 +35,7 @@ int vgpu_json_parse (const char *text, size_t len, const char *what, json_object
 
 /* Check that obj is an object and that each listed field present has its type
  * and each required one is present.  Unlisted fields are allowed. */
-int vgpu_json_check (json_object *obj, const vgpu_json_field_t *fields, size_t n, const char *what,
-                     vgpu_error_t *err);
+int vgpu_json_check (json_object *obj, const vgpu_json_field_t *fields, size_t n, const char *what, vgpu_error_t *err);
 
 /* Typed getters for fields already checked (NULL / fallback when absent). */
 const char *vgpu_json_str (json_object *obj, const char *key);

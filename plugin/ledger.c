@@ -152,12 +152,12 @@ int
 vgpu_record_parse (const char *text, size_t len, vgpu_record_t *ret, vgpu_error_t *err)
 {
         static const vgpu_json_field_t fields[] = {
-                { "uuid", json_type_string, true },   { "owner", json_type_string, true },
-                { "parent", json_type_string, true }, { "type", json_type_string, true },
-                { "group", json_type_int, true },     { "pid", json_type_int, true },
-                { "pid_start", json_type_int, true }, { "holder", json_type_int, true },
+                { "uuid", json_type_string, true },      { "owner", json_type_string, true },
+                { "parent", json_type_string, true },    { "type", json_type_string, true },
+                { "group", json_type_int, true },        { "pid", json_type_int, true },
+                { "pid_start", json_type_int, true },    { "holder", json_type_int, true },
                 { "holder_start", json_type_int, true }, { "stage", json_type_string, true },
-                { "state", json_type_string, true },  { "created", json_type_int, true },
+                { "state", json_type_string, true },     { "created", json_type_int, true },
                 { "updated", json_type_int, true },
         };
         _cleanup_json_ json_object *o = NULL;
@@ -175,8 +175,10 @@ vgpu_record_parse (const char *text, size_t len, vgpu_record_t *ret, vgpu_error_
                         err->code = EBADMSG; /* keep the parser's sentence */
                 return -EBADMSG;
         }
-        if (copy_str (o, "uuid", rec.uuid, sizeof rec.uuid, err) < 0 || copy_str (o, "owner", rec.owner, sizeof rec.owner, err) < 0 ||
-            copy_str (o, "parent", rec.parent, sizeof rec.parent, err) < 0 || copy_str (o, "type", rec.type, sizeof rec.type, err) < 0 ||
+        if (copy_str (o, "uuid", rec.uuid, sizeof rec.uuid, err) < 0 ||
+            copy_str (o, "owner", rec.owner, sizeof rec.owner, err) < 0 ||
+            copy_str (o, "parent", rec.parent, sizeof rec.parent, err) < 0 ||
+            copy_str (o, "type", rec.type, sizeof rec.type, err) < 0 ||
             copy_str (o, "stage", rec.stage, sizeof rec.stage, err) < 0)
                 return -EBADMSG;
         if (!vgpu_uuid_valid (rec.uuid) || !vgpu_owner_valid (rec.owner) || !vgpu_name_valid (rec.parent) ||
@@ -188,9 +190,9 @@ vgpu_record_parse (const char *text, size_t len, vgpu_record_t *ret, vgpu_error_
         if (s == VGPU_RECORD_CORRUPT)
                 return vgpu_error_set (err, EBADMSG, "ledger record state \"%.32s\" is unknown", state);
         rec.state = (vgpu_record_state_t) s;
-        if (!int_in (o, "group", -1, INT_MAX, &v[0]) || !int_in (o, "pid", 0, INT_MAX, &v[1])
-            || !int_in (o, "pid_start", 0, LLONG_MAX, &v[2]) || !int_in (o, "holder", 0, INT_MAX, &v[3])
-            || !int_in (o, "holder_start", 0, LLONG_MAX, &v[4]))
+        if (!int_in (o, "group", -1, INT_MAX, &v[0]) || !int_in (o, "pid", 0, INT_MAX, &v[1]) ||
+            !int_in (o, "pid_start", 0, LLONG_MAX, &v[2]) || !int_in (o, "holder", 0, INT_MAX, &v[3]) ||
+            !int_in (o, "holder_start", 0, LLONG_MAX, &v[4]))
                 return vgpu_error_set (err, EBADMSG, "ledger record has a group, pid or start time out of range");
         rec.group = (int) v[0];
         rec.pid = (pid_t) v[1];

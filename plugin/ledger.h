@@ -22,7 +22,7 @@ typedef enum vgpu_record_state {
         VGPU_RECORD_CREATING,
         VGPU_RECORD_ACTIVE,
         VGPU_RECORD_RELEASING,
-        VGPU_RECORD_CORRUPT,   /* unreadable on disk: only snapshots carry it */
+        VGPU_RECORD_CORRUPT, /* unreadable on disk: only snapshots carry it */
 } vgpu_record_state_t;
 
 typedef struct vgpu_record {
@@ -31,18 +31,18 @@ typedef struct vgpu_record {
         char parent[VGPU_NAME_MAX];
         char type[VGPU_NAME_MAX];
         int group;
-        pid_t pid;                        /* container pid, 0 when not known */
-        unsigned long long pid_start;     /* its start time (clock ticks after boot) */
-        pid_t holder;                     /* process that allocates, while creating */
+        pid_t pid;                    /* container pid, 0 when not known */
+        unsigned long long pid_start; /* its start time (clock ticks after boot) */
+        pid_t holder;                 /* process that allocates, while creating */
         unsigned long long holder_start;
-        char stage[32];                   /* precreate, createRuntime, prestart, vgpuctl, cdi */
+        char stage[32]; /* precreate, createRuntime, prestart, vgpuctl, cdi */
         vgpu_record_state_t state;
-        long long created, updated;       /* unix seconds */
+        long long created, updated; /* unix seconds */
 } vgpu_record_t;
 
 typedef struct vgpu_ledger {
-        int dirfd;    /* <state>/ledger */
-        int lockfd;   /* <state>/lock, flock'ed while >= 0 and locked */
+        int dirfd;  /* <state>/ledger */
+        int lockfd; /* <state>/lock, flock'ed while >= 0 and locked */
 } vgpu_ledger_t;
 
 /* Container ids and owners: [A-Za-z0-9][A-Za-z0-9_.-]{0,127}. */

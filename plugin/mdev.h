@@ -23,21 +23,21 @@ typedef struct vgpu_gvt_desc {
 } vgpu_gvt_desc_t;
 
 typedef struct vgpu_type {
-        char id[VGPU_NAME_MAX];     /* directory name: i915-GVTg_V5_4 */
-        char name[VGPU_NAME_MAX];   /* `name` attribute, "" when absent */
-        char description[512];      /* newlines joined with ", " as mdevctl does */
+        char id[VGPU_NAME_MAX];   /* directory name: i915-GVTg_V5_4 */
+        char name[VGPU_NAME_MAX]; /* `name` attribute, "" when absent */
+        char description[512];    /* newlines joined with ", " as mdevctl does */
         bool has_description;
         char device_api[32];
         unsigned available;
-        unsigned active;            /* entries in devices/ */
+        unsigned active; /* entries in devices/ */
         vgpu_gvt_desc_t gvt;
 } vgpu_type_t;
 
 typedef struct vgpu_parent {
-        char name[VGPU_NAME_MAX];   /* 0000:00:02.0, mtty, ... */
+        char name[VGPU_NAME_MAX]; /* 0000:00:02.0, mtty, ... */
         vgpu_type_t *types;
         size_t n_types;
-        unsigned active;            /* mdevs of all its types */
+        unsigned active; /* mdevs of all its types */
 } vgpu_parent_t;
 
 typedef struct vgpu_host {
@@ -49,9 +49,9 @@ typedef struct vgpu_mdev {
         char uuid[VGPU_UUID_LEN + 1];
         char parent[VGPU_NAME_MAX];
         char type[VGPU_NAME_MAX];
-        int group;                  /* IOMMU group, -1 when the device has none */
+        int group; /* IOMMU group, -1 when the device has none */
         unsigned group_major, group_minor;
-        int cdev;                   /* N of vfio-dev/vfioN with a dev file, -1 if none */
+        int cdev; /* N of vfio-dev/vfioN with a dev file, -1 if none */
         unsigned cdev_major, cdev_minor;
 } vgpu_mdev_t;
 

@@ -32,15 +32,13 @@ static const vgpu_json_field_t linux_fields[] = {
 };
 static const vgpu_json_field_t resources_fields[] = { { "devices", json_type_array, false } };
 static const vgpu_json_field_t device_fields[] = {
-        { "path", json_type_string, true }, { "type", json_type_string, false },
-        { "major", json_type_int, false },  { "minor", json_type_int, false },
-        { "fileMode", json_type_int, false }, { "uid", json_type_int, false },
+        { "path", json_type_string, true }, { "type", json_type_string, false },  { "major", json_type_int, false },
+        { "minor", json_type_int, false },  { "fileMode", json_type_int, false }, { "uid", json_type_int, false },
         { "gid", json_type_int, false },
 };
 static const vgpu_json_field_t rule_fields[] = {
-        { "allow", json_type_boolean, true }, { "type", json_type_string, false },
-        { "major", json_type_int, false },    { "minor", json_type_int, false },
-        { "access", json_type_string, false },
+        { "allow", json_type_boolean, true }, { "type", json_type_string, false },   { "major", json_type_int, false },
+        { "minor", json_type_int, false },    { "access", json_type_string, false },
 };
 
 /* A value from the container made fit for a one-line message: at most
@@ -104,8 +102,7 @@ section (json_object *obj, const char *key, const vgpu_json_field_t *fields, siz
 }
 
 static int
-check_elements (json_object *array, const vgpu_json_field_t *fields, size_t n, const char *what,
-                vgpu_error_t *err)
+check_elements (json_object *array, const vgpu_json_field_t *fields, size_t n, const char *what, vgpu_error_t *err)
 {
         char label[64];
 
@@ -210,8 +207,8 @@ state_fill (json_object *root, vgpu_oci_state_t *s, vgpu_error_t *err)
                 r = vgpu_json_text (v, "OCI state field \"status\"", &text, err);
                 if (r < 0)
                         return r;
-                if (text[0] == '\0' || strlen (text) >= sizeof s->status
-                    || strspn (text, "abcdefghijklmnopqrstuvwxyz") != strlen (text))
+                if (text[0] == '\0' || strlen (text) >= sizeof s->status ||
+                    strspn (text, "abcdefghijklmnopqrstuvwxyz") != strlen (text))
                         return vgpu_error_set (err, EINVAL,
                                                "OCI state field \"status\" \"%s\" is not a container status",
                                                vgpu_quote (text, strlen (text), q));
@@ -440,8 +437,8 @@ apply_check (json_object *config, const vgpu_plan_t *plan, vgpu_error_t *err)
                 return vgpu_error_set (err, EINVAL, "plan has %zu nodes and %zu env entries, more than it can hold",
                                        plan->n_nodes, plan->n_env);
         for (size_t i = 0; i < plan->n_env; i++)
-                if (!memchr (plan->env[i], '\0', sizeof plan->env[i]) || plan->env[i][0] == '='
-                    || !strchr (plan->env[i], '='))
+                if (!memchr (plan->env[i], '\0', sizeof plan->env[i]) || plan->env[i][0] == '=' ||
+                    !strchr (plan->env[i], '='))
                         return vgpu_error_set (err, EINVAL, "plan env entry %zu is not NAME=value", i);
         for (size_t i = 0; i < plan->n_nodes; i++)
                 if (!memchr (plan->nodes[i].path, '\0', sizeof plan->nodes[i].path) || plan->nodes[i].path[0] != '/')
@@ -493,12 +490,12 @@ node_entry (const vgpu_node_t *n, bool rule)
                 return NULL;
         if (rule ? !put (o, "allow", json_object_new_boolean (1)) : !put (o, "path", json_object_new_string (n->path)))
                 return NULL;
-        if (!put (o, "type", json_object_new_string ("c")) || !put (o, "major", json_object_new_int64 (n->major))
-            || !put (o, "minor", json_object_new_int64 (n->minor)))
+        if (!put (o, "type", json_object_new_string ("c")) || !put (o, "major", json_object_new_int64 (n->major)) ||
+            !put (o, "minor", json_object_new_int64 (n->minor)))
                 return NULL;
         if (rule ? !put (o, "access", json_object_new_string ("rwm"))
-                 : (!put (o, "fileMode", json_object_new_int64 (n->mode & 07777))
-                    || !put (o, "uid", json_object_new_int (0)) || !put (o, "gid", json_object_new_int (0))))
+                 : (!put (o, "fileMode", json_object_new_int64 (n->mode & 07777)) ||
+                    !put (o, "uid", json_object_new_int (0)) || !put (o, "gid", json_object_new_int (0))))
                 return NULL;
         return TAKE_PTR (o);
 }
@@ -546,9 +543,9 @@ same_rule (json_object *rule, const void *key)
         const char *type = vgpu_json_str (rule, "type"), *access = vgpu_json_str (rule, "access");
         json_object *allow;
 
-        return json_object_object_get_ex (rule, "allow", &allow) && json_object_get_boolean (allow) && type
-               && strcmp (type, "c") == 0 && access && strcmp (access, "rwm") == 0
-               && vgpu_json_int (rule, "major", -1) == n->major && vgpu_json_int (rule, "minor", -1) == n->minor;
+        return json_object_object_get_ex (rule, "allow", &allow) && json_object_get_boolean (allow) && type &&
+               strcmp (type, "c") == 0 && access && strcmp (access, "rwm") == 0 &&
+               vgpu_json_int (rule, "major", -1) == n->major && vgpu_json_int (rule, "minor", -1) == n->minor;
 }
 
 static bool
@@ -569,23 +566,23 @@ vgpu_oci_config_apply (json_object *config, const vgpu_plan_t *plan, vgpu_error_
         if (r < 0)
                 return r;
         if (plan->n_nodes > 0) {
-                if (!(linux_ = child (config, "linux", json_type_object))
-                    || !(devices = child (linux_, "devices", json_type_array))
-                    || !(resources = child (linux_, "resources", json_type_object))
-                    || !(rules = child (resources, "devices", json_type_array)))
+                if (!(linux_ = child (config, "linux", json_type_object)) ||
+                    !(devices = child (linux_, "devices", json_type_array)) ||
+                    !(resources = child (linux_, "resources", json_type_object)) ||
+                    !(rules = child (resources, "devices", json_type_array)))
                         return vgpu_error_set (err, ENOMEM, "config.json: out of memory");
                 for (size_t i = 0; i < plan->n_nodes; i++) {
                         const vgpu_node_t *n = &plan->nodes[i];
 
                         /* A rule moves to the end: a deny rule after it would void it. */
-                        if (place (devices, node_entry (n, false), same_path, n, true) < 0
-                            || place (rules, node_entry (n, true), same_rule, n, false) < 0)
+                        if (place (devices, node_entry (n, false), same_path, n, true) < 0 ||
+                            place (rules, node_entry (n, true), same_rule, n, false) < 0)
                                 return vgpu_error_set (err, ENOMEM, "config.json: out of memory");
                 }
         }
         if (plan->n_env > 0) {
-                if (!(process = child (config, "process", json_type_object))
-                    || !(env = child (process, "env", json_type_array)))
+                if (!(process = child (config, "process", json_type_object)) ||
+                    !(env = child (process, "env", json_type_array)))
                         return vgpu_error_set (err, ENOMEM, "config.json: out of memory");
                 for (size_t i = 0; i < plan->n_env; i++)
                         if (place (env, json_object_new_string (plan->env[i]), same_env_name, plan->env[i], true) < 0)

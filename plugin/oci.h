@@ -76,10 +76,10 @@ int vgpu_oci_config_env (json_object *config, json_object **ret, vgpu_error_t *e
 
 typedef struct vgpu_request {
         bool wanted;
-        char type[VGPU_NAME_MAX];     /* a type id or "auto" */
-        char parent[VGPU_NAME_MAX];   /* "" = any */
-        unsigned min_w, min_h;        /* 0 = policy default */
-        const char *source;           /* where the type came from: "argument", "annotation", "env"; NULL if none */
+        char type[VGPU_NAME_MAX];   /* a type id or "auto" */
+        char parent[VGPU_NAME_MAX]; /* "" = any */
+        unsigned min_w, min_h;      /* 0 = policy default */
+        const char *source;         /* where the type came from: "argument", "annotation", "env"; NULL if none */
 } vgpu_request_t;
 
 /* What the container asks for.  Each field takes its highest source: type
@@ -91,8 +91,8 @@ typedef struct vgpu_request {
  * are used are validated, and a bad one is an error naming the annotation
  * (or env, or argument) and the value; no type anywhere gives
  * ret->wanted = false and 0.  ret is filled on success only. */
-int vgpu_request_parse (json_object *annotations, json_object *config, const char *arg_type,
-                        const char *arg_parent, vgpu_request_t *ret, vgpu_error_t *err);
+int vgpu_request_parse (json_object *annotations, json_object *config, const char *arg_type, const char *arg_parent,
+                        vgpu_request_t *ret, vgpu_error_t *err);
 
 /* "WIDTHxHEIGHT", decimal, each 1..VGPU_RESOLUTION_MAX; -EINVAL otherwise. */
 int vgpu_parse_resolution (const char *s, unsigned *ret_w, unsigned *ret_h);

@@ -17,9 +17,9 @@
 #define VGPU_PLAN_MAX_ENV 8
 
 typedef struct vgpu_node {
-        char path[64];              /* absolute container path: /dev/vfio/12 */
+        char path[64]; /* absolute container path: /dev/vfio/12 */
         unsigned major, minor;
-        mode_t mode;                /* permission bits, e.g. 0666 */
+        mode_t mode; /* permission bits, e.g. 0666 */
 } vgpu_node_t;
 
 typedef struct vgpu_plan {

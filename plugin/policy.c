@@ -142,7 +142,8 @@ vgpu_select (const vgpu_host_t *host, const vgpu_selector_t *sel, vgpu_choice_t 
         bool is_auto = strcmp (sel->type, "auto") == 0;
 
         if (!any_parent && !vgpu_host_parent (host, sel->parent))
-                return vgpu_error_set (err, ENOENT, "unknown parent %s (no such device in class/mdev_bus)", sel->parent);
+                return vgpu_error_set (err, ENOENT, "unknown parent %s (no such device in class/mdev_bus)",
+                                       sel->parent);
         for (size_t i = 0; i < host->n_parents; i++) {
                 const vgpu_parent_t *p = &host->parents[i];
                 const vgpu_type_t *t;

@@ -13,8 +13,8 @@
 #define VGPU_DEFAULT_MIN_H 1200
 
 typedef struct vgpu_selector {
-        const char *type;    /* type id or "auto" */
-        const char *parent;  /* NULL or "" = any parent */
+        const char *type;      /* type id or "auto" */
+        const char *parent;    /* NULL or "" = any parent */
         unsigned min_w, min_h; /* 0 = default (auto only) */
 } vgpu_selector_t;
 

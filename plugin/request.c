@@ -71,8 +71,8 @@ vgpu_parse_resolution (const char *s, unsigned *ret_w, unsigned *ret_h)
                 return -EINVAL;
         memcpy (buf, s, (size_t) (x - s));
         buf[x - s] = '\0';
-        if (vgpu_parse_uint (buf, VGPU_RESOLUTION_MAX, &w) < 0 || vgpu_parse_uint (x + 1, VGPU_RESOLUTION_MAX, &h) < 0
-            || w == 0 || h == 0)
+        if (vgpu_parse_uint (buf, VGPU_RESOLUTION_MAX, &w) < 0 ||
+            vgpu_parse_uint (x + 1, VGPU_RESOLUTION_MAX, &h) < 0 || w == 0 || h == 0)
                 return -EINVAL;
         *ret_w = (unsigned) w;
         *ret_h = (unsigned) h;
@@ -132,7 +132,8 @@ vgpu_request_parse (json_object *annotations, json_object *config, const char *a
         if (r < 0)
                 return r;
         if (value && vgpu_parse_resolution (value, &req.min_w, &req.min_h) < 0)
-                return vgpu_error_set (err, EINVAL, "annotation " VGPU_ANNOTATION_MIN_RESOLUTION
+                return vgpu_error_set (err, EINVAL,
+                                       "annotation " VGPU_ANNOTATION_MIN_RESOLUTION
                                        " \"%s\" is not WIDTHxHEIGHT with each 1 to %u",
                                        vgpu_quote (value, strlen (value), q), VGPU_RESOLUTION_MAX);
         req.wanted = req.type[0] != '\0';

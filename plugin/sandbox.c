@@ -80,8 +80,8 @@ typedef struct profile {
         unsigned groups;
 } profile_t;
 
-#define ATTACH_CAPS                                                                                            \
-        (CAP (CAP_SYS_ADMIN) | CAP (CAP_SYS_CHROOT) | CAP (CAP_MKNOD) | CAP (CAP_SYS_PTRACE) | CAP (CAP_NET_ADMIN) | \
+#define ATTACH_CAPS                                                                                                    \
+        (CAP (CAP_SYS_ADMIN) | CAP (CAP_SYS_CHROOT) | CAP (CAP_MKNOD) | CAP (CAP_SYS_PTRACE) | CAP (CAP_NET_ADMIN) |   \
          CAP (CAP_BPF))
 #define WRITER (G_LEDGER | G_WRITE | G_CHILD)
 

@@ -53,17 +53,17 @@ vgpu_closedirp (DIR **d)
 #define _cleanup_fclose_ _cleanup_ (vgpu_fclosep)
 #define _cleanup_closedir_ _cleanup_ (vgpu_closedirp)
 
-#define TAKE_PTR(p)                          \
-        ({                                   \
-                __typeof__ (p) _tp_ = (p);   \
-                (p) = NULL;                  \
-                _tp_;                        \
+#define TAKE_PTR(p)                                                                                                    \
+        ({                                                                                                             \
+                __typeof__ (p) _tp_ = (p);                                                                             \
+                (p) = NULL;                                                                                            \
+                _tp_;                                                                                                  \
         })
-#define TAKE_FD(fd)                          \
-        ({                                   \
-                int _tf_ = (fd);             \
-                (fd) = -1;                   \
-                _tf_;                        \
+#define TAKE_FD(fd)                                                                                                    \
+        ({                                                                                                             \
+                int _tf_ = (fd);                                                                                       \
+                (fd) = -1;                                                                                             \
+                _tf_;                                                                                                  \
         })
 
 #define ARRAY_SIZE(a) (sizeof (a) / sizeof ((a)[0]))

@@ -26,9 +26,9 @@ typedef struct cmd_opts {
 
 typedef struct command {
         const char *name;
-        const char *usage;   /* options after the command name */
+        const char *usage; /* options after the command name */
         const char *help;
-        const char *opts;    /* long options this command takes, space-separated */
+        const char *opts; /* long options this command takes, space-separated */
         int (*run) (cmd_opts_t *o, vgpu_error_t *err);
 } command_t;
 
@@ -131,11 +131,13 @@ run_gc (cmd_opts_t *o, vgpu_error_t *err)
 static const command_t commands[] = {
         { "types", "[--json]", "List mdev parents and types (the layout of `mdevctl types`).", "json", run_types },
         { "list", "[--json]", "List active mdevs with their owner in the ledger.", "json", run_list },
-        { "allocate", "--owner ID --type TYPE|auto [--parent P] [--min-resolution WxH] [--count N] [--pid PID] [--json]",
+        { "allocate",
+          "--owner ID --type TYPE|auto [--parent P] [--min-resolution WxH] [--count N] [--pid PID] [--json]",
           "Create mdevs for an owner through the ledger (node agents); prints their UUIDs.",
           "owner type parent min-resolution count pid stage json", run_allocate },
         { "release", "--owner ID | --uuid UUID [--timeout-ms N]",
-          "Remove an owner's mdevs (or one mdev the ledger owns); bounded wait.", "owner uuid timeout-ms", run_release },
+          "Remove an owner's mdevs (or one mdev the ledger owns); bounded wait.", "owner uuid timeout-ms",
+          run_release },
         { "gc", "[--timeout-ms N]", "Reclaim allocations whose container is gone or whose release is pending.",
           "timeout-ms", run_gc },
 };
@@ -148,24 +150,51 @@ print_help (FILE *out, const command_t *c)
                          common_help);
                 return;
         }
-        fprintf (out, "Usage: " PROG " [OPTIONS] COMMAND [ARGS]\n\nGive containers Intel GVT-g vGPUs: admin and node-agent CLI.\n\nCommands:\n");
+        fprintf (out, "Usage: " PROG " [OPTIONS] COMMAND [ARGS]\n\nGive containers Intel GVT-g vGPUs: admin and "
+                                     "node-agent CLI.\n\nCommands:\n");
         for (size_t i = 0; i < ARRAY_SIZE (commands); i++)
                 fprintf (out, "  %-9s %s\n", commands[i].name, commands[i].help);
-        fprintf (out, "\nOptions:\n%s  --version          print the version\n\n`" PROG " COMMAND --help` shows a command's options.\n", common_help);
+        fprintf (out,
+                 "\nOptions:\n%s  --version          print the version\n\n`" PROG
+                 " COMMAND --help` shows a command's options.\n",
+                 common_help);
 }
 
-enum { OPT_SYSFS = 256, OPT_DEV, OPT_STATE, OPT_NO_SANDBOX, OPT_JSON, OPT_OWNER, OPT_TYPE, OPT_PARENT, OPT_MINRES, OPT_COUNT,
-       OPT_PID, OPT_STAGE, OPT_UUID, OPT_TIMEOUT, OPT_VERSION };
+enum {
+        OPT_SYSFS = 256,
+        OPT_DEV,
+        OPT_STATE,
+        OPT_NO_SANDBOX,
+        OPT_JSON,
+        OPT_OWNER,
+        OPT_TYPE,
+        OPT_PARENT,
+        OPT_MINRES,
+        OPT_COUNT,
+        OPT_PID,
+        OPT_STAGE,
+        OPT_UUID,
+        OPT_TIMEOUT,
+        OPT_VERSION
+};
 
 static const struct option long_opts[] = {
-        { "sysfs-root", required_argument, NULL, OPT_SYSFS }, { "dev-root", required_argument, NULL, OPT_DEV },
-        { "state-dir", required_argument, NULL, OPT_STATE },  { "json", no_argument, NULL, OPT_JSON },
-        { "owner", required_argument, NULL, OPT_OWNER },      { "type", required_argument, NULL, OPT_TYPE },
-        { "parent", required_argument, NULL, OPT_PARENT },    { "min-resolution", required_argument, NULL, OPT_MINRES },
-        { "count", required_argument, NULL, OPT_COUNT },      { "pid", required_argument, NULL, OPT_PID },
-        { "stage", required_argument, NULL, OPT_STAGE },      { "uuid", required_argument, NULL, OPT_UUID },
-        { "timeout-ms", required_argument, NULL, OPT_TIMEOUT }, { "help", no_argument, NULL, 'h' },
-        { "version", no_argument, NULL, OPT_VERSION },        { "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
+        { "sysfs-root", required_argument, NULL, OPT_SYSFS },
+        { "dev-root", required_argument, NULL, OPT_DEV },
+        { "state-dir", required_argument, NULL, OPT_STATE },
+        { "json", no_argument, NULL, OPT_JSON },
+        { "owner", required_argument, NULL, OPT_OWNER },
+        { "type", required_argument, NULL, OPT_TYPE },
+        { "parent", required_argument, NULL, OPT_PARENT },
+        { "min-resolution", required_argument, NULL, OPT_MINRES },
+        { "count", required_argument, NULL, OPT_COUNT },
+        { "pid", required_argument, NULL, OPT_PID },
+        { "stage", required_argument, NULL, OPT_STAGE },
+        { "uuid", required_argument, NULL, OPT_UUID },
+        { "timeout-ms", required_argument, NULL, OPT_TIMEOUT },
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, OPT_VERSION },
+        { "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
         { NULL, 0, NULL, 0 },
 };
 
@@ -250,7 +279,8 @@ parse (int argc, char **argv, const command_t *cmd, cmd_opts_t *o, vgpu_error_t 
                         char flag[64];
 
                         snprintf (flag, sizeof flag, "--%s", opt_name (c));
-                        return usage_error (cmd ? "option not valid for this command:" : "option before the command:", flag);
+                        return usage_error (cmd ? "option not valid for this command:" : "option before the command:",
+                                            flag);
                 }
                 r = take_option (o, c, optarg, err);
                 if (r == 2 && err->code) {

@@ -12,4 +12,4 @@ deps_install() {
 }
 BUILD_DEPS=(gcc meson ninja-build pkg-config libjson-c-dev uuid-dev libcap-dev libseccomp-dev libfuse3-dev fuse3 libcmocka-dev)
 RUNTIME_DEPS=(runc crun podman busybox-static python3 mdevctl uuid-runtime util-linux iproute2)
-FUZZ_DEPS=(clang libclang-rt-14-dev)
+FUZZ_DEPS=(clang libclang-rt-14-dev clang-format)

@@ -16,6 +16,9 @@ setup() { # DIR ARGS...
 	meson compile -C "$d"
 }
 
+echo "== format (.clang-format)"
+clang-format --dry-run --Werror $(git ls-files '*.c' '*.h' 2>/dev/null || find plugin oci-hook cdi tests -name '*.[ch]')
+
 echo "== build (-Werror)"
 setup build
 echo "== tests"

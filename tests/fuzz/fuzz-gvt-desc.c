@@ -22,16 +22,16 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 static bool
 same (const vgpu_gvt_desc_t *a, const vgpu_gvt_desc_t *b)
 {
-        return a->valid == b->valid && a->low_gm_mb == b->low_gm_mb && a->high_gm_mb == b->high_gm_mb
-               && a->fence == b->fence && a->res_w == b->res_w && a->res_h == b->res_h && a->weight == b->weight;
+        return a->valid == b->valid && a->low_gm_mb == b->low_gm_mb && a->high_gm_mb == b->high_gm_mb &&
+               a->fence == b->fence && a->res_w == b->res_w && a->res_h == b->res_h && a->weight == b->weight;
 }
 
 /* i915's layout; weight only when there was one (0 reads as "absent"). */
 static void
 format (const vgpu_gvt_desc_t *d, const char *sep, char *buf, size_t size)
 {
-        int n = snprintf (buf, size, "low_gm_size: %uMB%shigh_gm_size: %uMB%sfence: %u%sresolution: %ux%u", d->low_gm_mb,
-                          sep, d->high_gm_mb, sep, d->fence, sep, d->res_w, d->res_h);
+        int n = snprintf (buf, size, "low_gm_size: %uMB%shigh_gm_size: %uMB%sfence: %u%sresolution: %ux%u",
+                          d->low_gm_mb, sep, d->high_gm_mb, sep, d->fence, sep, d->res_w, d->res_h);
 
         if (d->weight && n > 0 && (size_t) n < size)
                 snprintf (buf + n, size - (size_t) n, "%sweight: %u", sep, d->weight);
@@ -69,8 +69,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
                 free (text);
                 return 0;
         }
-        if (r != 0 || !d.valid || d.low_gm_mb > FIELD_MAX || d.high_gm_mb > FIELD_MAX || d.fence > FIELD_MAX
-            || d.res_w > FIELD_MAX || d.res_h > FIELD_MAX || d.weight > FIELD_MAX)
+        if (r != 0 || !d.valid || d.low_gm_mb > FIELD_MAX || d.high_gm_mb > FIELD_MAX || d.fence > FIELD_MAX ||
+            d.res_w > FIELD_MAX || d.res_h > FIELD_MAX || d.weight > FIELD_MAX)
                 abort ();
         round_trip (&d, "\n");
         round_trip (&d, ", ");

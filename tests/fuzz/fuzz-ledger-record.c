@@ -23,11 +23,11 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 static bool
 same (const vgpu_record_t *a, const vgpu_record_t *b)
 {
-        return strcmp (a->uuid, b->uuid) == 0 && strcmp (a->owner, b->owner) == 0 && strcmp (a->parent, b->parent) == 0
-               && strcmp (a->type, b->type) == 0 && strcmp (a->stage, b->stage) == 0 && a->group == b->group
-               && a->pid == b->pid && a->pid_start == b->pid_start && a->holder == b->holder
-               && a->holder_start == b->holder_start && a->state == b->state && a->created == b->created
-               && a->updated == b->updated;
+        return strcmp (a->uuid, b->uuid) == 0 && strcmp (a->owner, b->owner) == 0 &&
+               strcmp (a->parent, b->parent) == 0 && strcmp (a->type, b->type) == 0 &&
+               strcmp (a->stage, b->stage) == 0 && a->group == b->group && a->pid == b->pid &&
+               a->pid_start == b->pid_start && a->holder == b->holder && a->holder_start == b->holder_start &&
+               a->state == b->state && a->created == b->created && a->updated == b->updated;
 }
 
 static void
@@ -37,9 +37,9 @@ check_accepted (const vgpu_record_t *rec)
         vgpu_record_t again;
         vgpu_error_t err = { 0 };
 
-        if (!vgpu_uuid_valid (rec->uuid) || !vgpu_owner_valid (rec->owner) || !vgpu_name_valid (rec->parent)
-            || !vgpu_name_valid (rec->type) || rec->pid < 0 || rec->holder < 0
-            || strcmp (vgpu_record_state_name (rec->state), "unknown") == 0)
+        if (!vgpu_uuid_valid (rec->uuid) || !vgpu_owner_valid (rec->owner) || !vgpu_name_valid (rec->parent) ||
+            !vgpu_name_valid (rec->type) || rec->pid < 0 || rec->holder < 0 ||
+            strcmp (vgpu_record_state_name (rec->state), "unknown") == 0)
                 abort ();
         text = vgpu_record_format (rec);
         if (!text || strlen (text) > RECORD_MAX_BYTES)
@@ -59,7 +59,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         rec = poison;
         r = vgpu_record_parse ((const char *) data, size, &rec, &err);
         if (r < 0) {
-                if (r != -EBADMSG || err.code != EBADMSG || err.msg[0] == '\0' || memcmp (&rec, &poison, sizeof rec) != 0)
+                if (r != -EBADMSG || err.code != EBADMSG || err.msg[0] == '\0' ||
+                    memcmp (&rec, &poison, sizeof rec) != 0)
                         abort ();
                 return 0;
         }

@@ -29,9 +29,8 @@ check_state (const vgpu_oci_state_t *s)
 {
         if (!vgpu_container_id_valid (s->id) || s->pid < 0)
                 abort ();
-        if (s->bundle[0] != '\0'
-            && (s->bundle[0] != '/' || strstr (s->bundle, "//") || strstr (s->bundle, "/../")
-                || strstr (s->bundle, "/./")))
+        if (s->bundle[0] != '\0' && (s->bundle[0] != '/' || strstr (s->bundle, "//") || strstr (s->bundle, "/../") ||
+                                     strstr (s->bundle, "/./")))
                 abort ();
         if (s->annotations && !json_object_is_type (s->annotations, json_type_object))
                 abort ();
@@ -51,8 +50,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         check_state (&s);
         if (vgpu_request_parse (s.annotations, NULL, NULL, NULL, &req, &err) < 0)
                 check_message (&err);
-        else if (req.wanted && (!req.source || strchr (req.type, '/') || strchr (req.parent, '/')
-                                || (req.min_w == 0) != (req.min_h == 0)))
+        else if (req.wanted && (!req.source || strchr (req.type, '/') || strchr (req.parent, '/') ||
+                                (req.min_w == 0) != (req.min_h == 0)))
                 abort ();
         vgpu_oci_state_done (&s);
         return 0;

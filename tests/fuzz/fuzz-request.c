@@ -53,8 +53,8 @@ check_request (const vgpu_request_t *req)
         check_name (req->type, true);
         if (req->parent[0] != '\0')
                 check_name (req->parent, false);
-        if ((req->min_w == 0) != (req->min_h == 0) || req->min_w > VGPU_RESOLUTION_MAX
-            || req->min_h > VGPU_RESOLUTION_MAX)
+        if ((req->min_w == 0) != (req->min_h == 0) || req->min_w > VGPU_RESOLUTION_MAX ||
+            req->min_h > VGPU_RESOLUTION_MAX)
                 abort ();
 }
 
@@ -127,8 +127,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
                 check_message (&err);
         else
                 check_request (&req);
-        if (field[2] && vgpu_parse_resolution (field[2], &w, &h) == 0
-            && (w == 0 || h == 0 || w > VGPU_RESOLUTION_MAX || h > VGPU_RESOLUTION_MAX))
+        if (field[2] && vgpu_parse_resolution (field[2], &w, &h) == 0 &&
+            (w == 0 || h == 0 || w > VGPU_RESOLUTION_MAX || h > VGPU_RESOLUTION_MAX))
                 abort ();
         if (field[0])
                 try_cgroups_path (field[0], len[0]);

@@ -16,239 +16,253 @@
 #define DELAY_MAX_MS 600000 /* ten minutes: longer is a typo, not a test */
 
 /* Any name glibc knows (ENOSPC, EUSERS, ...), or a number. */
-int errno_from_name (const char *name)
+int
+errno_from_name (const char *name)
 {
-	char *end;
-	long v;
+        char *end;
+        long v;
 
-	for (int e = 1; e < 256; e++) {
-		const char *n = strerrorname_np (e);
+        for (int e = 1; e < 256; e++) {
+                const char *n = strerrorname_np (e);
 
-		if (n != NULL && strcasecmp (n, name) == 0)
-			return e;
-	}
-	v = strtol (name, &end, 10);
-	return (*name != '\0' && *end == '\0' && v > 0 && v < 256) ? (int) v : -1;
+                if (n != NULL && strcasecmp (n, name) == 0)
+                        return e;
+        }
+        v = strtol (name, &end, 10);
+        return (*name != '\0' && *end == '\0' && v > 0 && v < 256) ? (int) v : -1;
 }
 
-static int parse_ms (const char *s, unsigned *ret)
+static int
+parse_ms (const char *s, unsigned *ret)
 {
-	char *end;
-	unsigned long v;
+        char *end;
+        unsigned long v;
 
-	if (!isdigit ((unsigned char) *s))
-		return -EINVAL;
-	v = strtoul (s, &end, 10);
-	if (*end != '\0' || v > DELAY_MAX_MS)
-		return -EINVAL;
-	*ret = (unsigned) v;
-	return 0;
+        if (!isdigit ((unsigned char) *s))
+                return -EINVAL;
+        v = strtoul (s, &end, 10);
+        if (*end != '\0' || v > DELAY_MAX_MS)
+                return -EINVAL;
+        *ret = (unsigned) v;
+        return 0;
 }
 
-static int parse_uuid (const char *s, char out[SIM_UUID_LEN + 1])
+static int
+parse_uuid (const char *s, char out[SIM_UUID_LEN + 1])
 {
-	if (strlen (s) != SIM_UUID_LEN || !uuid_text_valid (s, SIM_UUID_LEN))
-		return -EINVAL;
-	for (int i = 0; i <= SIM_UUID_LEN; i++)
-		out[i] = (char) tolower ((unsigned char) s[i]);
-	return 0;
+        if (strlen (s) != SIM_UUID_LEN || !uuid_text_valid (s, SIM_UUID_LEN))
+                return -EINVAL;
+        for (int i = 0; i <= SIM_UUID_LEN; i++)
+                out[i] = (char) tolower ((unsigned char) s[i]);
+        return 0;
 }
 
-static int blocked_index (const char *uuid)
+static int
+blocked_index (const char *uuid)
 {
-	for (unsigned i = 0; i < sim.faults.nblocked; i++)
-		if (strcmp (sim.faults.blocked[i], uuid) == 0)
-			return (int) i;
-	return -1;
+        for (unsigned i = 0; i < sim.faults.nblocked; i++)
+                if (strcmp (sim.faults.blocked[i], uuid) == 0)
+                        return (int) i;
+        return -1;
 }
 
-static int cmd_block (const char *arg, bool block, bool apply)
+static int
+cmd_block (const char *arg, bool block, bool apply)
 {
-	struct sim_faults *f = &sim.faults;
-	char uuid[SIM_UUID_LEN + 1];
-	int i;
+        struct sim_faults *f = &sim.faults;
+        char uuid[SIM_UUID_LEN + 1];
+        int i;
 
-	if (strcmp (arg, "all") == 0) {
-		if (apply && block)
-			f->block_all_removes = true;
-		if (apply && !block) {
-			f->block_all_removes = false;
-			f->nblocked = 0;
-		}
-		return 0;
-	}
-	if (parse_uuid (arg, uuid) < 0)
-		return -EINVAL;
-	i = blocked_index (uuid);
-	if (block && i < 0 && f->nblocked == SIM_MAX_BLOCKED)
-		return -ENOSPC;
-	if (!apply)
-		return 0;
-	if (block && i < 0)
-		memcpy (f->blocked[f->nblocked++], uuid, sizeof uuid);
-	if (!block && i >= 0)
-		memmove (f->blocked[i], f->blocked[i + 1], (f->nblocked-- - (unsigned) i - 1) * sizeof f->blocked[0]);
-	return 0;
+        if (strcmp (arg, "all") == 0) {
+                if (apply && block)
+                        f->block_all_removes = true;
+                if (apply && !block) {
+                        f->block_all_removes = false;
+                        f->nblocked = 0;
+                }
+                return 0;
+        }
+        if (parse_uuid (arg, uuid) < 0)
+                return -EINVAL;
+        i = blocked_index (uuid);
+        if (block && i < 0 && f->nblocked == SIM_MAX_BLOCKED)
+                return -ENOSPC;
+        if (!apply)
+                return 0;
+        if (block && i < 0)
+                memcpy (f->blocked[f->nblocked++], uuid, sizeof uuid);
+        if (!block && i >= 0)
+                memmove (f->blocked[i], f->blocked[i + 1], (f->nblocked-- - (unsigned) i - 1) * sizeof f->blocked[0]);
+        return 0;
 }
 
-static int cmd_hide (const char *arg, bool apply)
+static int
+cmd_hide (const char *arg, bool apply)
 {
-	char uuid[SIM_UUID_LEN + 1];
-	struct sim_device *dev;
+        char uuid[SIM_UUID_LEN + 1];
+        struct sim_device *dev;
 
-	if (strcmp (arg, "on") == 0 || strcmp (arg, "off") == 0) {
-		if (apply)
-			sim.faults.hide_groups = strcmp (arg, "on") == 0;
-		return 0;
-	}
-	if (parse_uuid (arg, uuid) < 0)
-		return -EINVAL;
-	dev = mdev_find (uuid);
-	if (dev == NULL)
-		return -ENOENT;
-	if (apply)
-		mdev_hide_group (dev);
-	return 0;
+        if (strcmp (arg, "on") == 0 || strcmp (arg, "off") == 0) {
+                if (apply)
+                        sim.faults.hide_groups = strcmp (arg, "on") == 0;
+                return 0;
+        }
+        if (parse_uuid (arg, uuid) < 0)
+                return -EINVAL;
+        dev = mdev_find (uuid);
+        if (dev == NULL)
+                return -ENOENT;
+        if (apply)
+                mdev_hide_group (dev);
+        return 0;
 }
 
-static int cmd_fail_create (const char *arg, bool apply)
+static int
+cmd_fail_create (const char *arg, bool apply)
 {
-	char name[64];
-	unsigned count = 1;
-	int e;
+        char name[64];
+        unsigned count = 1;
+        int e;
 
-	if (strcmp (arg, "off") == 0) {
-		if (apply)
-			sim.faults.fail_create_count = 0;
-		return 0;
-	}
-	if (sscanf (arg, "%63s %u", name, &count) < 1 || count == 0 || count > 1000000)
-		return -EINVAL;
-	e = errno_from_name (name);
-	if (e <= 0)
-		return -EINVAL;
-	if (apply) {
-		sim.faults.fail_create_errno = e;
-		sim.faults.fail_create_count = count;
-	}
-	return 0;
+        if (strcmp (arg, "off") == 0) {
+                if (apply)
+                        sim.faults.fail_create_count = 0;
+                return 0;
+        }
+        if (sscanf (arg, "%63s %u", name, &count) < 1 || count == 0 || count > 1000000)
+                return -EINVAL;
+        e = errno_from_name (name);
+        if (e <= 0)
+                return -EINVAL;
+        if (apply) {
+                sim.faults.fail_create_errno = e;
+                sim.faults.fail_create_count = count;
+        }
+        return 0;
 }
 
-static int run_command (char *line, bool apply)
+static int
+run_command (char *line, bool apply)
 {
-	char *cmd = line + strspn (line, " \t"), *arg;
+        char *cmd = line + strspn (line, " \t"), *arg;
 
-	arg = cmd + strcspn (cmd, " \t");
-	if (*arg != '\0')
-		*arg++ = '\0';
-	arg += strspn (arg, " \t");
-	arg[strcspn (arg, "\r")] = '\0';
-	while (*arg != '\0' && isspace ((unsigned char) arg[strlen (arg) - 1]))
-		arg[strlen (arg) - 1] = '\0';
-	if (*cmd == '\0')
-		return 0;
-	if (strcmp (cmd, "reset") == 0 && *arg == '\0') {
-		if (apply)
-			memset (&sim.faults, 0, sizeof sim.faults);
-		return 0;
-	}
-	if (strcmp (cmd, "fail-create") == 0)
-		return cmd_fail_create (arg, apply);
-	if (strcmp (cmd, "delay-create") == 0 || strcmp (cmd, "delay-remove") == 0) {
-		bool create = strcmp (cmd, "delay-create") == 0;
-		unsigned ms;
+        arg = cmd + strcspn (cmd, " \t");
+        if (*arg != '\0')
+                *arg++ = '\0';
+        arg += strspn (arg, " \t");
+        arg[strcspn (arg, "\r")] = '\0';
+        while (*arg != '\0' && isspace ((unsigned char) arg[strlen (arg) - 1]))
+                arg[strlen (arg) - 1] = '\0';
+        if (*cmd == '\0')
+                return 0;
+        if (strcmp (cmd, "reset") == 0 && *arg == '\0') {
+                if (apply)
+                        memset (&sim.faults, 0, sizeof sim.faults);
+                return 0;
+        }
+        if (strcmp (cmd, "fail-create") == 0)
+                return cmd_fail_create (arg, apply);
+        if (strcmp (cmd, "delay-create") == 0 || strcmp (cmd, "delay-remove") == 0) {
+                bool create = strcmp (cmd, "delay-create") == 0;
+                unsigned ms;
 
-		if (parse_ms (arg, &ms) < 0)
-			return -EINVAL;
-		if (apply)
-			*(create ? &sim.faults.delay_create_ms : &sim.faults.delay_remove_ms) = ms;
-		return 0;
-	}
-	if (strcmp (cmd, "block-remove") == 0 || strcmp (cmd, "unblock-remove") == 0)
-		return cmd_block (arg, strcmp (cmd, "block-remove") == 0, apply);
-	if (strcmp (cmd, "hide-iommu-group") == 0)
-		return cmd_hide (arg, apply);
-	if (strcmp (cmd, "blocked-view") == 0 && (strcmp (arg, "whole") == 0 || strcmp (arg, "kernel") == 0)) {
-		if (apply)
-			sim.faults.kernel_view = strcmp (arg, "kernel") == 0;
-		return 0;
-	}
-	return -EINVAL;
+                if (parse_ms (arg, &ms) < 0)
+                        return -EINVAL;
+                if (apply)
+                        *(create ? &sim.faults.delay_create_ms : &sim.faults.delay_remove_ms) = ms;
+                return 0;
+        }
+        if (strcmp (cmd, "block-remove") == 0 || strcmp (cmd, "unblock-remove") == 0)
+                return cmd_block (arg, strcmp (cmd, "block-remove") == 0, apply);
+        if (strcmp (cmd, "hide-iommu-group") == 0)
+                return cmd_hide (arg, apply);
+        if (strcmp (cmd, "blocked-view") == 0 && (strcmp (arg, "whole") == 0 || strcmp (arg, "kernel") == 0)) {
+                if (apply)
+                        sim.faults.kernel_view = strcmp (arg, "kernel") == 0;
+                return 0;
+        }
+        return -EINVAL;
 }
 
 /* Checks every line first, then applies them all, so a bad line leaves
  * the faults as they were. */
-static ssize_t control_store (void *ctx, const char *buf, size_t len)
+static ssize_t
+control_store (void *ctx, const char *buf, size_t len)
 {
-	char text[SIM_ATTR_SIZE + 1];
-	(void) ctx;
+        char text[SIM_ATTR_SIZE + 1];
+        (void) ctx;
 
-	for (int pass = 0; pass < 2; pass++) {
-		char *save = NULL, *line;
+        for (int pass = 0; pass < 2; pass++) {
+                char *save = NULL, *line;
 
-		memcpy (text, buf, len);
-		text[len] = '\0';
-		for (line = strtok_r (text, "\n", &save); line != NULL; line = strtok_r (NULL, "\n", &save)) {
-			int r = run_command (line, pass == 1);
+                memcpy (text, buf, len);
+                text[len] = '\0';
+                for (line = strtok_r (text, "\n", &save); line != NULL; line = strtok_r (NULL, "\n", &save)) {
+                        int r = run_command (line, pass == 1);
 
-			if (r < 0)
-				return r;
-		}
-	}
-	pthread_cond_broadcast (&sim.cond);
-	return (ssize_t) len;
+                        if (r < 0)
+                                return r;
+                }
+        }
+        pthread_cond_broadcast (&sim.cond);
+        return (ssize_t) len;
 }
 
-static size_t control_show (void *ctx, char *buf)
+static size_t
+control_show (void *ctx, char *buf)
 {
-	const struct sim_faults *f = &sim.faults;
-	FILE *out = fmemopen (buf, SIM_ATTR_SIZE, "w");
-	long len;
-	(void) ctx;
+        const struct sim_faults *f = &sim.faults;
+        FILE *out = fmemopen (buf, SIM_ATTR_SIZE, "w");
+        long len;
+        (void) ctx;
 
-	if (out == NULL)
-		return 0;
-	if (f->fail_create_count > 0)
-		fprintf (out, "fail-create %s %u\n", strerrorname_np (f->fail_create_errno), f->fail_create_count);
-	else
-		fprintf (out, "fail-create off\n");
-	fprintf (out, "delay-create %u\ndelay-remove %u\n", f->delay_create_ms, f->delay_remove_ms);
-	fprintf (out, "block-remove%s", f->block_all_removes ? " all" : f->nblocked == 0 ? " none" : "");
-	for (unsigned i = 0; i < f->nblocked; i++)
-		fprintf (out, " %s", f->blocked[i]);
-	fprintf (out, "\nhide-iommu-group %s\n", f->hide_groups ? "on" : "off");
-	fprintf (out, "blocked-view %s\n", f->kernel_view ? "kernel" : "whole");
-	fprintf (out, "group-major %u\ncdev-major %u\n", sim.group_major, sim.cdev_major);
-	len = ftell (out);
-	fclose (out);
-	return len > 0 ? (size_t) len : 0;
+        if (out == NULL)
+                return 0;
+        if (f->fail_create_count > 0)
+                fprintf (out, "fail-create %s %u\n", strerrorname_np (f->fail_create_errno), f->fail_create_count);
+        else
+                fprintf (out, "fail-create off\n");
+        fprintf (out, "delay-create %u\ndelay-remove %u\n", f->delay_create_ms, f->delay_remove_ms);
+        fprintf (out, "block-remove%s", f->block_all_removes ? " all" : f->nblocked == 0 ? " none" : "");
+        for (unsigned i = 0; i < f->nblocked; i++)
+                fprintf (out, " %s", f->blocked[i]);
+        fprintf (out, "\nhide-iommu-group %s\n", f->hide_groups ? "on" : "off");
+        fprintf (out, "blocked-view %s\n", f->kernel_view ? "kernel" : "whole");
+        fprintf (out, "group-major %u\ncdev-major %u\n", sim.group_major, sim.cdev_major);
+        len = ftell (out);
+        fclose (out);
+        return len > 0 ? (size_t) len : 0;
 }
 
 static const struct attr_ops control_ops = { .show = control_show, .store = control_store };
 
-void control_build_tree (void)
+void
+control_build_tree (void)
 {
-	node_add_attr (node_mkdir_p (".sim"), "control", &control_ops, NULL);
+        node_add_attr (node_mkdir_p (".sim"), "control", &control_ops, NULL);
 }
 
 /* Consumed by any non-empty create write, before the kernel's own checks:
  * "the next create fails" is what a test means by it. */
-int control_take_create_fault (void)
+int
+control_take_create_fault (void)
 {
-	if (sim.faults.fail_create_count == 0)
-		return 0;
-	sim.faults.fail_create_count--;
-	return sim.faults.fail_create_errno;
+        if (sim.faults.fail_create_count == 0)
+                return 0;
+        sim.faults.fail_create_count--;
+        return sim.faults.fail_create_errno;
 }
 
-unsigned control_delay_ms (enum attr_delay delay)
+unsigned
+control_delay_ms (enum attr_delay delay)
 {
-	if (delay == DELAY_CREATE)
-		return sim.faults.delay_create_ms;
-	return delay == DELAY_REMOVE ? sim.faults.delay_remove_ms : 0;
+        if (delay == DELAY_CREATE)
+                return sim.faults.delay_create_ms;
+        return delay == DELAY_REMOVE ? sim.faults.delay_remove_ms : 0;
 }
 
-bool control_remove_blocked (const char *uuid)
+bool
+control_remove_blocked (const char *uuid)
 {
-	return sim.faults.block_all_removes || blocked_index (uuid) >= 0;
+        return sim.faults.block_all_removes || blocked_index (uuid) >= 0;
 }

@@ -17,208 +17,221 @@
 #include <time.h>
 
 struct sim sim = {
-	.lock = PTHREAD_MUTEX_INITIALIZER,
-	.cond = PTHREAD_COND_INITIALIZER,
-	.dev_fd = -1,
+        .lock = PTHREAD_MUTEX_INITIALIZER,
+        .cond = PTHREAD_COND_INITIALIZER,
+        .dev_fd = -1,
 };
 
-static struct node *dir_at (const char *dir, const char *name)
+static struct node *
+dir_at (const char *dir, const char *name)
 {
-	char path[1024];
+        char path[1024];
 
-	snprintf (path, sizeof path, "%s/%s", dir, name);
-	return node_mkdir_p (path);
+        snprintf (path, sizeof path, "%s/%s", dir, name);
+        return node_mkdir_p (path);
 }
 
 /* min over the resources a type uses of (left / cost): the kernel's
  * intel_gvt_update_vgpu_types arithmetic, and mtty's ports / nr_ports. */
-static unsigned type_available (const struct sim_type *t)
+static unsigned
+type_available (const struct sim_type *t)
 {
-	unsigned n = UINT_MAX;
+        unsigned n = UINT_MAX;
 
-	for (int r = 0; r < SIM_NRES; r++)
-		if (t->cost[r] != 0 && t->parent->pool[r] / t->cost[r] < n)
-			n = t->parent->pool[r] / t->cost[r];
-	return n == UINT_MAX ? 0 : n;
+        for (int r = 0; r < SIM_NRES; r++)
+                if (t->cost[r] != 0 && t->parent->pool[r] / t->cost[r] < n)
+                        n = t->parent->pool[r] / t->cost[r];
+        return n == UINT_MAX ? 0 : n;
 }
 
-static size_t available_show (void *ctx, char *buf)
+static size_t
+available_show (void *ctx, char *buf)
 {
-	return (size_t) snprintf (buf, SIM_ATTR_SIZE, "%u\n", type_available (ctx));
+        return (size_t) snprintf (buf, SIM_ATTR_SIZE, "%u\n", type_available (ctx));
 }
 
 /* lib/uuid.c:uuid_is_valid: 8-4-4-4-12 hex digits, either case. */
-bool uuid_text_valid (const char *s, size_t len)
+bool
+uuid_text_valid (const char *s, size_t len)
 {
-	if (len < SIM_UUID_LEN)
-		return false;
-	for (int i = 0; i < SIM_UUID_LEN; i++) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (s[i] != '-')
-				return false;
-		} else if (!isxdigit ((unsigned char) s[i])) {
-			return false;
-		}
-	}
-	return true;
+        if (len < SIM_UUID_LEN)
+                return false;
+        for (int i = 0; i < SIM_UUID_LEN; i++) {
+                if (i == 8 || i == 13 || i == 18 || i == 23) {
+                        if (s[i] != '-')
+                                return false;
+                } else if (!isxdigit ((unsigned char) s[i])) {
+                        return false;
+                }
+        }
+        return true;
 }
 
-struct sim_device *mdev_find (const char *uuid)
+struct sim_device *
+mdev_find (const char *uuid)
 {
-	struct sim_device *d;
+        struct sim_device *d;
 
-	for (d = sim.devices; d != NULL; d = d->next)
-		if (strcmp (d->uuid, uuid) == 0)
-			return d;
-	return NULL;
+        for (d = sim.devices; d != NULL; d = d->next)
+                if (strcmp (d->uuid, uuid) == 0)
+                        return d;
+        return NULL;
 }
 
-static int lowest_free (bool *used)
+static int
+lowest_free (bool *used)
 {
-	for (int i = 0; i < SIM_MAX_GROUPS; i++)
-		if (!used[i])
-			return i;
-	return -1;
+        for (int i = 0; i < SIM_MAX_GROUPS; i++)
+                if (!used[i])
+                        return i;
+        return -1;
 }
 
-static void add_vfio_dev (struct sim_device *dev)
+static void
+add_vfio_dev (struct sim_device *dev)
 {
-	struct node *vd;
-	char name[32];
-	int k = lowest_free (sim.vfio_index_used);
+        struct node *vd;
+        char name[32];
+        int k = lowest_free (sim.vfio_index_used);
 
-	if (k < 0)
-		return;
-	snprintf (name, sizeof name, "vfio%d", k);
-	vd = node_mkdir (node_mkdir (dev->dir, "vfio-dev"), name);
-	if (dev->type->parent->cdev) {
-		if (devnodes_add_cdev (k) < 0)
-			return;
-		node_add_text (vd, "dev", "%u:%d\n", sim.cdev_major, k);
-	}
-	sim.vfio_index_used[k] = true;
-	dev->vfio_index = k;
+        if (k < 0)
+                return;
+        snprintf (name, sizeof name, "vfio%d", k);
+        vd = node_mkdir (node_mkdir (dev->dir, "vfio-dev"), name);
+        if (dev->type->parent->cdev) {
+                if (devnodes_add_cdev (k) < 0)
+                        return;
+                node_add_text (vd, "dev", "%u:%d\n", sim.cdev_major, k);
+        }
+        sim.vfio_index_used[k] = true;
+        dev->vfio_index = k;
 }
 
 /* An IOMMU group of one device, as vfio gives an emulated-IOMMU mdev
  * (vfio_noiommu_group_alloc names it vfio-noiommu), its class/vfio entry
  * and the /dev/vfio/N node. Numbers are the lowest free, reused like the
  * kernel's ida. */
-static int attach_group (struct sim_device *dev)
+static int
+attach_group (struct sim_device *dev)
 {
-	char num[16], chr[32];
-	struct node *g, *v;
-	int n = lowest_free (sim.group_used), r;
+        char num[16], chr[32];
+        struct node *g, *v;
+        int n = lowest_free (sim.group_used), r;
 
-	if (n < 0)
-		return -ENOSPC;
-	r = devnodes_add_group (n);
-	if (r < 0)
-		return r;
-	snprintf (num, sizeof num, "%d", n);
-	snprintf (chr, sizeof chr, "%u:%d", sim.group_major, n);
-	g = node_mkdir (node_mkdir_p ("kernel/iommu_groups"), num);
-	node_add_link (node_mkdir (g, "devices"), dev->uuid, dev->dir);
-	node_add_text (g, "name", "vfio-noiommu\n");
-	node_add_text (g, "reserved_regions", "%s", "");
-	node_add_text (g, "type", "unknown\n");
-	node_add_link (dev->dir, "iommu_group", g);
-	v = node_mkdir (node_mkdir_p ("devices/virtual/vfio"), num);
-	node_add_text (v, "dev", "%s\n", chr);
-	node_add_text (v, "uevent", "MAJOR=%u\nMINOR=%d\nDEVNAME=vfio/%d\n", sim.group_major, n, n);
-	node_add_link (v, "subsystem", node_mkdir_p ("class/vfio"));
-	node_add_link (node_mkdir_p ("class/vfio"), num, v);
-	node_add_link (node_mkdir_p ("dev/char"), chr, v);
-	sim.group_used[n] = true;
-	dev->group = n;
-	add_vfio_dev (dev);
-	return 0;
+        if (n < 0)
+                return -ENOSPC;
+        r = devnodes_add_group (n);
+        if (r < 0)
+                return r;
+        snprintf (num, sizeof num, "%d", n);
+        snprintf (chr, sizeof chr, "%u:%d", sim.group_major, n);
+        g = node_mkdir (node_mkdir_p ("kernel/iommu_groups"), num);
+        node_add_link (node_mkdir (g, "devices"), dev->uuid, dev->dir);
+        node_add_text (g, "name", "vfio-noiommu\n");
+        node_add_text (g, "reserved_regions", "%s", "");
+        node_add_text (g, "type", "unknown\n");
+        node_add_link (dev->dir, "iommu_group", g);
+        v = node_mkdir (node_mkdir_p ("devices/virtual/vfio"), num);
+        node_add_text (v, "dev", "%s\n", chr);
+        node_add_text (v, "uevent", "MAJOR=%u\nMINOR=%d\nDEVNAME=vfio/%d\n", sim.group_major, n, n);
+        node_add_link (v, "subsystem", node_mkdir_p ("class/vfio"));
+        node_add_link (node_mkdir_p ("class/vfio"), num, v);
+        node_add_link (node_mkdir_p ("dev/char"), chr, v);
+        sim.group_used[n] = true;
+        dev->group = n;
+        add_vfio_dev (dev);
+        return 0;
 }
 
-static void detach_group (struct sim_device *dev)
+static void
+detach_group (struct sim_device *dev)
 {
-	char num[16], chr[32];
+        char num[16], chr[32];
 
-	if (dev->vfio_index >= 0) {
-		if (dev->type->parent->cdev)
-			devnodes_del_cdev (dev->vfio_index);
-		sim.vfio_index_used[dev->vfio_index] = false;
-		dev->vfio_index = -1;
-	}
-	node_remove_child (dev->dir, "vfio-dev");
-	if (dev->group < 0)
-		return;
-	snprintf (num, sizeof num, "%d", dev->group);
-	snprintf (chr, sizeof chr, "%u:%d", sim.group_major, dev->group);
-	node_remove_child (dev->dir, "iommu_group");
-	node_remove_child (node_mkdir_p ("kernel/iommu_groups"), num);
-	node_remove_child (node_mkdir_p ("class/vfio"), num);
-	node_remove_child (node_mkdir_p ("dev/char"), chr);
-	node_remove_child (node_mkdir_p ("devices/virtual/vfio"), num);
-	devnodes_del_group (dev->group);
-	sim.group_used[dev->group] = false;
-	dev->group = -1;
+        if (dev->vfio_index >= 0) {
+                if (dev->type->parent->cdev)
+                        devnodes_del_cdev (dev->vfio_index);
+                sim.vfio_index_used[dev->vfio_index] = false;
+                dev->vfio_index = -1;
+        }
+        node_remove_child (dev->dir, "vfio-dev");
+        if (dev->group < 0)
+                return;
+        snprintf (num, sizeof num, "%d", dev->group);
+        snprintf (chr, sizeof chr, "%u:%d", sim.group_major, dev->group);
+        node_remove_child (dev->dir, "iommu_group");
+        node_remove_child (node_mkdir_p ("kernel/iommu_groups"), num);
+        node_remove_child (node_mkdir_p ("class/vfio"), num);
+        node_remove_child (node_mkdir_p ("dev/char"), chr);
+        node_remove_child (node_mkdir_p ("devices/virtual/vfio"), num);
+        devnodes_del_group (dev->group);
+        sim.group_used[dev->group] = false;
+        dev->group = -1;
 }
 
-void mdev_hide_group (struct sim_device *dev)
+void
+mdev_hide_group (struct sim_device *dev)
 {
-	detach_group (dev);
+        detach_group (dev);
 }
 
-static void destroy_device (struct sim_device *dev)
+static void
+destroy_device (struct sim_device *dev)
 {
-	struct sim_parent *par = dev->type->parent;
-	struct sim_device **p;
+        struct sim_parent *par = dev->type->parent;
+        struct sim_device **p;
 
-	detach_group (dev);
-	node_remove_child (dev->type->devices_dir, dev->uuid);
-	node_remove_child (node_mkdir_p ("bus/mdev/devices"), dev->uuid);
-	node_remove_child (dir_at ("bus/mdev/drivers", par->driver), dev->uuid);
-	node_remove (dev->dir);
-	for (int r = 0; r < SIM_NRES; r++)
-		par->pool[r] += dev->type->cost[r];
-	for (p = &sim.devices; *p != NULL; p = &(*p)->next)
-		if (*p == dev) {
-			*p = dev->next;
-			break;
-		}
-	free (dev);
+        detach_group (dev);
+        node_remove_child (dev->type->devices_dir, dev->uuid);
+        node_remove_child (node_mkdir_p ("bus/mdev/devices"), dev->uuid);
+        node_remove_child (dir_at ("bus/mdev/drivers", par->driver), dev->uuid);
+        node_remove (dev->dir);
+        for (int r = 0; r < SIM_NRES; r++)
+                par->pool[r] += dev->type->cost[r];
+        for (p = &sim.devices; *p != NULL; p = &(*p)->next)
+                if (*p == dev) {
+                        *p = dev->next;
+                        break;
+                }
+        free (dev);
 }
 
-static void wait_a_little (void)
+static void
+wait_a_little (void)
 {
-	struct timespec ts;
+        struct timespec ts;
 
-	clock_gettime (CLOCK_REALTIME, &ts);
-	ts.tv_nsec += 50 * 1000 * 1000;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	pthread_cond_timedwait (&sim.cond, &sim.lock, &ts);
+        clock_gettime (CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 50 * 1000 * 1000;
+        if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait (&sim.cond, &sim.lock, &ts);
 }
 
 /* lib/kstrtox.c:kstrtoul (s, 0, &v) on the NUL-terminated copy kernfs
  * makes: optional '+', 0x/0 prefixes pick the base, one trailing newline. */
-static int kstrtoul0 (const char *buf, size_t len, unsigned long *ret)
+static int
+kstrtoul0 (const char *buf, size_t len, unsigned long *ret)
 {
-	char s[SIM_ATTR_SIZE + 1], *p, *end;
-	int base = 10;
+        char s[SIM_ATTR_SIZE + 1], *p, *end;
+        int base = 10;
 
-	memcpy (s, buf, len);
-	s[len] = '\0';
-	p = s[0] == '+' ? s + 1 : s;
-	if (p[0] == '0')
-		base = (tolower ((unsigned char) p[1]) == 'x' && isxdigit ((unsigned char) p[2])) ? 16 : 8;
-	if (!isxdigit ((unsigned char) p[base == 16 ? 2 : 0]))
-		return -EINVAL;
-	errno = 0;
-	*ret = strtoul (p, &end, base);
-	if (errno != 0 || end == p)
-		return -EINVAL;
-	if (*end == '\n')
-		end++;
-	return *end == '\0' ? 0 : -EINVAL;
+        memcpy (s, buf, len);
+        s[len] = '\0';
+        p = s[0] == '+' ? s + 1 : s;
+        if (p[0] == '0')
+                base = (tolower ((unsigned char) p[1]) == 'x' && isxdigit ((unsigned char) p[2])) ? 16 : 8;
+        if (!isxdigit ((unsigned char) p[base == 16 ? 2 : 0]))
+                return -EINVAL;
+        errno = 0;
+        *ret = strtoul (p, &end, base);
+        if (errno != 0 || end == p)
+                return -EINVAL;
+        if (*end == '\n')
+                end++;
+        return *end == '\0' ? 0 : -EINVAL;
 }
 
 /* What kernel 6.1 has taken down when a remove blocks in the driver's
@@ -227,143 +240,150 @@ static int kstrtoul0 (const char *buf, size_t len, unsigned long *ret)
  * then device_del() up to __device_release_driver()'s driver_sysfs_remove().
  * The dir, iommu_group, vfio-dev, the group and its node stay, and the
  * budget is not given back yet. (From the source, not measured.) */
-static void unpublish_device (struct sim_device *dev)
+static void
+unpublish_device (struct sim_device *dev)
 {
-	static const char *const gone[] = { "remove", "mdev_type", "driver", "subsystem", "uevent" };
+        static const char *const gone[] = { "remove", "mdev_type", "driver", "subsystem", "uevent" };
 
-	for (size_t i = 0; i < sizeof gone / sizeof gone[0]; i++)
-		node_remove_child (dev->dir, gone[i]);
-	node_remove_child (dev->type->devices_dir, dev->uuid);
-	node_remove_child (node_mkdir_p ("bus/mdev/devices"), dev->uuid);
-	node_remove_child (dir_at ("bus/mdev/drivers", dev->type->parent->driver), dev->uuid);
+        for (size_t i = 0; i < sizeof gone / sizeof gone[0]; i++)
+                node_remove_child (dev->dir, gone[i]);
+        node_remove_child (dev->type->devices_dir, dev->uuid);
+        node_remove_child (node_mkdir_p ("bus/mdev/devices"), dev->uuid);
+        node_remove_child (dir_at ("bus/mdev/drivers", dev->type->parent->driver), dev->uuid);
 }
 
 /* mdev_sysfs.c remove_store: "0" is a no-op, non-numbers are EINVAL. A
  * second writer while one remove is under way returns at once, as
  * device_remove_file_self() fails for it. While blocked the device stays
  * whole, or looks as the kernel leaves it with `blocked-view kernel`. */
-static ssize_t remove_store (void *ctx, const char *buf, size_t len)
+static ssize_t
+remove_store (void *ctx, const char *buf, size_t len)
 {
-	struct sim_device *dev = ctx;
-	unsigned long val;
+        struct sim_device *dev = ctx;
+        unsigned long val;
 
-	if (kstrtoul0 (buf, len, &val) < 0)
-		return -EINVAL;
-	if (val == 0 || dev->removing)
-		return (ssize_t) len;
-	dev->removing = true;
-	if (control_remove_blocked (dev->uuid) && sim.faults.kernel_view)
-		unpublish_device (dev);
-	while (control_remove_blocked (dev->uuid) && !sim.stopping)
-		wait_a_little ();
-	destroy_device (dev);
-	return (ssize_t) len;
+        if (kstrtoul0 (buf, len, &val) < 0)
+                return -EINVAL;
+        if (val == 0 || dev->removing)
+                return (ssize_t) len;
+        dev->removing = true;
+        if (control_remove_blocked (dev->uuid) && sim.faults.kernel_view)
+                unpublish_device (dev);
+        while (control_remove_blocked (dev->uuid) && !sim.stopping)
+                wait_a_little ();
+        destroy_device (dev);
+        return (ssize_t) len;
 }
 
 static const struct attr_ops remove_ops = { .store = remove_store, .delay = DELAY_REMOVE };
 
-static int create_device (struct sim_type *t, const char *uuid)
+static int
+create_device (struct sim_type *t, const char *uuid)
 {
-	struct sim_parent *par = t->parent;
-	struct node *drv = dir_at ("bus/mdev/drivers", par->driver);
-	struct sim_device *dev = calloc (1, sizeof *dev);
+        struct sim_parent *par = t->parent;
+        struct node *drv = dir_at ("bus/mdev/drivers", par->driver);
+        struct sim_device *dev = calloc (1, sizeof *dev);
 
-	if (dev == NULL)
-		return -ENOMEM;
-	memcpy (dev->uuid, uuid, sizeof dev->uuid);
-	dev->type = t;
-	dev->group = dev->vfio_index = -1;
-	dev->dir = node_mkdir (par->dir, uuid);
-	node_add_link (dev->dir, "driver", drv);
-	node_add_link (dev->dir, "mdev_type", t->devices_dir->parent);
-	node_add_attr (dev->dir, "remove", &remove_ops, dev);
-	node_add_link (dev->dir, "subsystem", node_mkdir_p ("bus/mdev"));
-	node_add_text (dev->dir, "uevent", "DRIVER=%s\nMDEV_TYPE=%s\n", par->driver, t->id);
-	dev->next = sim.devices;
-	sim.devices = dev;
-	node_add_link (t->devices_dir, uuid, dev->dir);
-	node_add_link (node_mkdir_p ("bus/mdev/devices"), uuid, dev->dir);
-	node_add_link (drv, uuid, dev->dir);
-	for (int r = 0; r < SIM_NRES; r++)
-		par->pool[r] -= t->cost[r];
-	if (!sim.faults.hide_groups) {
-		int err = attach_group (dev);
+        if (dev == NULL)
+                return -ENOMEM;
+        memcpy (dev->uuid, uuid, sizeof dev->uuid);
+        dev->type = t;
+        dev->group = dev->vfio_index = -1;
+        dev->dir = node_mkdir (par->dir, uuid);
+        node_add_link (dev->dir, "driver", drv);
+        node_add_link (dev->dir, "mdev_type", t->devices_dir->parent);
+        node_add_attr (dev->dir, "remove", &remove_ops, dev);
+        node_add_link (dev->dir, "subsystem", node_mkdir_p ("bus/mdev"));
+        node_add_text (dev->dir, "uevent", "DRIVER=%s\nMDEV_TYPE=%s\n", par->driver, t->id);
+        dev->next = sim.devices;
+        sim.devices = dev;
+        node_add_link (t->devices_dir, uuid, dev->dir);
+        node_add_link (node_mkdir_p ("bus/mdev/devices"), uuid, dev->dir);
+        node_add_link (drv, uuid, dev->dir);
+        for (int r = 0; r < SIM_NRES; r++)
+                par->pool[r] -= t->cost[r];
+        if (!sim.faults.hide_groups) {
+                int err = attach_group (dev);
 
-		if (err < 0) {
-			destroy_device (dev);
-			return err;
-		}
-	}
-	return 0;
+                if (err < 0) {
+                        destroy_device (dev);
+                        return err;
+                }
+        }
+        return 0;
 }
 
 /* mdev_sysfs.c create_store + mdev_core.c mdev_device_create: length,
  * then guid_parse (which looks at 36 characters only), then duplicates on
  * any parent, then the parent's budget. */
-static ssize_t create_store (void *ctx, const char *buf, size_t len)
+static ssize_t
+create_store (void *ctx, const char *buf, size_t len)
 {
-	struct sim_type *t = ctx;
-	char uuid[SIM_UUID_LEN + 1];
-	int err = control_take_create_fault ();
+        struct sim_type *t = ctx;
+        char uuid[SIM_UUID_LEN + 1];
+        int err = control_take_create_fault ();
 
-	if (err != 0)
-		return -err;
-	if (len < SIM_UUID_LEN || len > SIM_UUID_LEN + 1)
-		return -EINVAL;
-	if (memchr (buf, '\0', SIM_UUID_LEN) != NULL || !uuid_text_valid (buf, len))
-		return -EINVAL;
-	for (int i = 0; i < SIM_UUID_LEN; i++)
-		uuid[i] = (char) tolower ((unsigned char) buf[i]);
-	uuid[SIM_UUID_LEN] = '\0';
-	if (mdev_find (uuid) != NULL)
-		return -EEXIST;
-	if (type_available (t) == 0)
-		return -t->parent->exhausted_errno;
-	err = create_device (t, uuid);
-	return err < 0 ? err : (ssize_t) len;
+        if (err != 0)
+                return -err;
+        if (len < SIM_UUID_LEN || len > SIM_UUID_LEN + 1)
+                return -EINVAL;
+        if (memchr (buf, '\0', SIM_UUID_LEN) != NULL || !uuid_text_valid (buf, len))
+                return -EINVAL;
+        for (int i = 0; i < SIM_UUID_LEN; i++)
+                uuid[i] = (char) tolower ((unsigned char) buf[i]);
+        uuid[SIM_UUID_LEN] = '\0';
+        if (mdev_find (uuid) != NULL)
+                return -EEXIST;
+        if (type_available (t) == 0)
+                return -t->parent->exhausted_errno;
+        err = create_device (t, uuid);
+        return err < 0 ? err : (ssize_t) len;
 }
 
 static const struct attr_ops available_ops = { .show = available_show };
 static const struct attr_ops create_ops = { .store = create_store, .delay = DELAY_CREATE };
 
-static void build_type (struct sim_type *t, struct node *types_dir)
+static void
+build_type (struct sim_type *t, struct node *types_dir)
 {
-	struct node *d = node_mkdir (types_dir, t->id);
+        struct node *d = node_mkdir (types_dir, t->id);
 
-	node_add_attr (d, "available_instances", &available_ops, t);
-	node_add_attr (d, "create", &create_ops, t);
-	if (t->description != NULL)
-		node_add_text (d, "description", "%s\n", t->description);
-	node_add_text (d, "device_api", "%s\n", t->device_api);
-	t->devices_dir = node_mkdir (d, "devices");
-	node_add_text (d, "name", "%s\n", t->name);
+        node_add_attr (d, "available_instances", &available_ops, t);
+        node_add_attr (d, "create", &create_ops, t);
+        if (t->description != NULL)
+                node_add_text (d, "description", "%s\n", t->description);
+        node_add_text (d, "device_api", "%s\n", t->device_api);
+        t->devices_dir = node_mkdir (d, "devices");
+        node_add_text (d, "name", "%s\n", t->name);
 }
 
-int mdev_build_tree (void)
+int
+mdev_build_tree (void)
 {
-	struct sim_parent *par;
+        struct sim_parent *par;
 
-	for (par = sim.parents; par != NULL; par = par->next) {
-		struct node *types;
-		struct sim_type *t;
+        for (par = sim.parents; par != NULL; par = par->next) {
+                struct node *types;
+                struct sim_type *t;
 
-		par->dir = dir_at ("devices", par->path);
-		if (node_child (par->dir, "mdev_supported_types") != NULL)
-			return -EEXIST; /* two parents on one path */
-		node_add_link (node_mkdir_p ("class/mdev_bus"), par->name, par->dir);
-		dir_at ("bus/mdev/drivers", par->driver);
-		types = node_mkdir (par->dir, "mdev_supported_types");
-		for (t = par->types; t != NULL; t = t->next)
-			build_type (t, types);
-	}
-	node_mkdir_p ("bus/mdev/devices");
-	node_mkdir_p ("kernel/iommu_groups");
-	node_mkdir_p ("class/vfio");
-	return 0;
+                par->dir = dir_at ("devices", par->path);
+                if (node_child (par->dir, "mdev_supported_types") != NULL)
+                        return -EEXIST; /* two parents on one path */
+                node_add_link (node_mkdir_p ("class/mdev_bus"), par->name, par->dir);
+                dir_at ("bus/mdev/drivers", par->driver);
+                types = node_mkdir (par->dir, "mdev_supported_types");
+                for (t = par->types; t != NULL; t = t->next)
+                        build_type (t, types);
+        }
+        node_mkdir_p ("bus/mdev/devices");
+        node_mkdir_p ("kernel/iommu_groups");
+        node_mkdir_p ("class/vfio");
+        return 0;
 }
 
-void mdev_remove_all (void)
+void
+mdev_remove_all (void)
 {
-	while (sim.devices != NULL)
-		destroy_device (sim.devices);
+        while (sim.devices != NULL)
+                destroy_device (sim.devices);
 }

@@ -29,24 +29,24 @@ enum node_kind { NODE_DIR, NODE_ATTR, NODE_LINK };
 enum attr_delay { DELAY_NONE, DELAY_CREATE, DELAY_REMOVE };
 
 struct attr_ops {
-	/* Fills buf (SIM_ATTR_SIZE bytes), returns the length. */
-	size_t (*show)(void *ctx, char *buf);
-	/* Returns len or a negative errno, like a sysfs store. Called with
-	 * sim.lock held; may wait on sim.cond. */
-	ssize_t (*store)(void *ctx, const char *buf, size_t len);
-	enum attr_delay delay;
+        /* Fills buf (SIM_ATTR_SIZE bytes), returns the length. */
+        size_t (*show) (void *ctx, char *buf);
+        /* Returns len or a negative errno, like a sysfs store. Called with
+         * sim.lock held; may wait on sim.cond. */
+        ssize_t (*store) (void *ctx, const char *buf, size_t len);
+        enum attr_delay delay;
 };
 
 struct node {
-	unsigned long long ino; /* FUSE inode number, never reused */
-	char *name;
-	enum node_kind kind;
-	struct node *parent;
-	struct node *child; /* first child, in kernfs readdir order */
-	struct node *next;
-	char *text;                /* ATTR with fixed content, or LINK target */
-	const struct attr_ops *ops; /* ATTR with computed content */
-	void *ctx;
+        unsigned long long ino; /* FUSE inode number, never reused */
+        char *name;
+        enum node_kind kind;
+        struct node *parent;
+        struct node *child; /* first child, in kernfs readdir order */
+        struct node *next;
+        char *text;                 /* ATTR with fixed content, or LINK target */
+        const struct attr_ops *ops; /* ATTR with computed content */
+        void *ctx;
 };
 
 struct node *tree_root (void);
@@ -55,7 +55,7 @@ struct node *node_by_ino (unsigned long long ino);
 struct node *node_mkdir (struct node *dir, const char *name);
 struct node *node_mkdir_p (const char *path);
 struct node *node_add_text (struct node *dir, const char *name, const char *fmt, ...)
-	__attribute__ ((format (printf, 3, 4)));
+        __attribute__ ((format (printf, 3, 4)));
 struct node *node_add_attr (struct node *dir, const char *name, const struct attr_ops *ops, void *ctx);
 struct node *node_add_link (struct node *dir, const char *name, struct node *target);
 void node_remove (struct node *node);
@@ -68,62 +68,62 @@ void tree_free (void);
 struct sim_parent;
 
 struct sim_type {
-	char *id;          /* directory name: i915-GVTg_V5_4 */
-	char *name;        /* content of `name` */
-	char *description; /* NULL: no description file, as mtty */
-	char *device_api;
-	unsigned cost[SIM_NRES];
-	struct sim_parent *parent;
-	struct node *devices_dir;
-	struct sim_type *next;
+        char *id;          /* directory name: i915-GVTg_V5_4 */
+        char *name;        /* content of `name` */
+        char *description; /* NULL: no description file, as mtty */
+        char *device_api;
+        unsigned cost[SIM_NRES];
+        struct sim_parent *parent;
+        struct node *devices_dir;
+        struct sim_type *next;
 };
 
 struct sim_parent {
-	char *name;   /* 0000:00:02.0, or mtty */
-	char *path;   /* below devices/: pci0000:00/0000:00:02.0 */
-	char *driver; /* mdev driver bound to its devices */
-	unsigned pool[SIM_NRES];
-	int exhausted_errno; /* ENOSPC (get_available drivers) or EUSERS (max_instances) */
-	bool cdev;           /* vfio-dev/vfioN/dev and /dev/vfio/devices/vfioN */
-	struct sim_type *types;
-	struct node *dir;
-	struct sim_parent *next;
+        char *name;   /* 0000:00:02.0, or mtty */
+        char *path;   /* below devices/: pci0000:00/0000:00:02.0 */
+        char *driver; /* mdev driver bound to its devices */
+        unsigned pool[SIM_NRES];
+        int exhausted_errno; /* ENOSPC (get_available drivers) or EUSERS (max_instances) */
+        bool cdev;           /* vfio-dev/vfioN/dev and /dev/vfio/devices/vfioN */
+        struct sim_type *types;
+        struct node *dir;
+        struct sim_parent *next;
 };
 
 struct sim_device {
-	char uuid[SIM_UUID_LEN + 1]; /* lowercase */
-	struct sim_type *type;
-	int group;      /* iommu group and /dev/vfio minor, -1 if hidden */
-	int vfio_index; /* vfio-dev/vfioN index, -1 if none */
-	bool removing;  /* a remove write is in progress (maybe blocked) */
-	struct node *dir;
-	struct sim_device *next;
+        char uuid[SIM_UUID_LEN + 1]; /* lowercase */
+        struct sim_type *type;
+        int group;      /* iommu group and /dev/vfio minor, -1 if hidden */
+        int vfio_index; /* vfio-dev/vfioN index, -1 if none */
+        bool removing;  /* a remove write is in progress (maybe blocked) */
+        struct node *dir;
+        struct sim_device *next;
 };
 
 struct sim_faults {
-	int fail_create_errno;
-	unsigned fail_create_count;
-	unsigned delay_create_ms;
-	unsigned delay_remove_ms;
-	bool block_all_removes;
-	char blocked[SIM_MAX_BLOCKED][SIM_UUID_LEN + 1];
-	unsigned nblocked;
-	bool hide_groups;
-	bool kernel_view; /* blocked removes show what kernel 6.1 shows, not the whole device */
+        int fail_create_errno;
+        unsigned fail_create_count;
+        unsigned delay_create_ms;
+        unsigned delay_remove_ms;
+        bool block_all_removes;
+        char blocked[SIM_MAX_BLOCKED][SIM_UUID_LEN + 1];
+        unsigned nblocked;
+        bool hide_groups;
+        bool kernel_view; /* blocked removes show what kernel 6.1 shows, not the whole device */
 };
 
 struct sim {
-	pthread_mutex_t lock;
-	pthread_cond_t cond; /* signalled when a blocked remove may go on */
-	struct sim_parent *parents;
-	struct sim_device *devices;
-	struct sim_faults faults;
-	unsigned group_major; /* char major of /dev/vfio/N, one no driver owns */
-	unsigned cdev_major;  /* char major of /dev/vfio/devices/vfioN */
-	int dev_fd;           /* O_PATH fd of the --dev directory */
-	volatile sig_atomic_t stopping;
-	bool group_used[SIM_MAX_GROUPS];
-	bool vfio_index_used[SIM_MAX_GROUPS];
+        pthread_mutex_t lock;
+        pthread_cond_t cond; /* signalled when a blocked remove may go on */
+        struct sim_parent *parents;
+        struct sim_device *devices;
+        struct sim_faults faults;
+        unsigned group_major; /* char major of /dev/vfio/N, one no driver owns */
+        unsigned cdev_major;  /* char major of /dev/vfio/devices/vfioN */
+        int dev_fd;           /* O_PATH fd of the --dev directory */
+        volatile sig_atomic_t stopping;
+        bool group_used[SIM_MAX_GROUPS];
+        bool vfio_index_used[SIM_MAX_GROUPS];
 };
 
 extern struct sim sim;

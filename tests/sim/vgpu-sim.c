@@ -45,137 +45,142 @@
 #include <unistd.h>
 
 struct options {
-	const char *config;
-	const char *dev;
-	const char *mountpoint;
-	char *pidfile;
-	bool foreground;
-	bool debug;
+        const char *config;
+        const char *dev;
+        const char *mountpoint;
+        char *pidfile;
+        bool foreground;
+        bool debug;
 };
 
-static void usage (void)
+static void
+usage (void)
 {
-	printf (
-		 "Usage: vgpu-sim [--config FILE] --dev DIR [-f|--foreground] [--pidfile FILE] MOUNTPOINT\n"
-		 "Simulate the kernel's mdev sysfs for an Intel GVT-g GPU at MOUNTPOINT (FUSE),\n"
-		 "with VFIO char nodes under DIR/vfio.\n\n"
-		 "  --config FILE   GPU table (default: the seed GPU 0000:00:02.0)\n"
-		 "  --dev DIR       directory for vfio/vfio, vfio/N (must exist)\n"
-		 "  -f, --foreground  do not daemonize\n"
-		 "  --pidfile FILE  write the simulator's pid there once mounted\n"
-		 "  -d, --debug     FUSE debug output (implies --foreground)\n"
-		 "  -h, --help      this text\n\n"
-		 "Fault injection: write to MOUNTPOINT/.sim/control, one command a line:\n"
-		 "  fail-create ERRNO [COUNT] | fail-create off\n"
-		 "  delay-create MS | delay-remove MS\n"
-		 "  block-remove UUID|all | unblock-remove UUID|all | blocked-view whole|kernel\n"
-		 "  hide-iommu-group on|off|UUID\n"
-		 "  reset\n");
+        printf ("Usage: vgpu-sim [--config FILE] --dev DIR [-f|--foreground] [--pidfile FILE] MOUNTPOINT\n"
+                "Simulate the kernel's mdev sysfs for an Intel GVT-g GPU at MOUNTPOINT (FUSE),\n"
+                "with VFIO char nodes under DIR/vfio.\n\n"
+                "  --config FILE   GPU table (default: the seed GPU 0000:00:02.0)\n"
+                "  --dev DIR       directory for vfio/vfio, vfio/N (must exist)\n"
+                "  -f, --foreground  do not daemonize\n"
+                "  --pidfile FILE  write the simulator's pid there once mounted\n"
+                "  -d, --debug     FUSE debug output (implies --foreground)\n"
+                "  -h, --help      this text\n\n"
+                "Fault injection: write to MOUNTPOINT/.sim/control, one command a line:\n"
+                "  fail-create ERRNO [COUNT] | fail-create off\n"
+                "  delay-create MS | delay-remove MS\n"
+                "  block-remove UUID|all | unblock-remove UUID|all | blocked-view whole|kernel\n"
+                "  hide-iommu-group on|off|UUID\n"
+                "  reset\n");
 }
 
 /* The daemon chdirs to /, so a relative pidfile is made absolute first. */
-static char *absolute (const char *path)
+static char *
+absolute (const char *path)
 {
-	char cwd[PATH_MAX], *out;
+        char cwd[PATH_MAX], *out;
 
-	if (path[0] == '/' || getcwd (cwd, sizeof cwd) == NULL)
-		return strdup (path);
-	if (asprintf (&out, "%s/%s", cwd, path) < 0)
-		return NULL;
-	return out;
+        if (path[0] == '/' || getcwd (cwd, sizeof cwd) == NULL)
+                return strdup (path);
+        if (asprintf (&out, "%s/%s", cwd, path) < 0)
+                return NULL;
+        return out;
 }
 
-static int parse_options (int argc, char **argv, struct options *o)
+static int
+parse_options (int argc, char **argv, struct options *o)
 {
-	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' }, { "dev", required_argument, NULL, 'D' },
-		{ "foreground", no_argument, NULL, 'f' },   { "pidfile", required_argument, NULL, 'p' },
-		{ "debug", no_argument, NULL, 'd' },        { "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
+        static const struct option longopts[] = {
+                { "config", required_argument, NULL, 'c' },
+                { "dev", required_argument, NULL, 'D' },
+                { "foreground", no_argument, NULL, 'f' },
+                { "pidfile", required_argument, NULL, 'p' },
+                { "debug", no_argument, NULL, 'd' },
+                { "help", no_argument, NULL, 'h' },
+                { NULL, 0, NULL, 0 },
+        };
+        int c;
 
-	opterr = 0; /* one line of our own instead of getopt's */
-	while ((c = getopt_long (argc, argv, "fdh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'c': o->config = optarg; break;
-		case 'D': o->dev = optarg; break;
-		case 'f': o->foreground = true; break;
-		case 'd': o->debug = o->foreground = true; break;
-		case 'p':
-			free (o->pidfile);
-			o->pidfile = absolute (optarg);
-			break;
-		case 'h': usage (); exit (0);
-		default:
-			fprintf (stderr, "vgpu-sim: bad option '%s' (see --help)\n", argv[optind - 1]);
-			return -EINVAL;
-		}
-	}
-	if (optind != argc - 1 || o->dev == NULL) {
-		fprintf (stderr, "vgpu-sim: %s (see --help)\n",
-			 o->dev == NULL ? "--dev DIR is required" : "one MOUNTPOINT is required");
-		return -EINVAL;
-	}
-	o->mountpoint = argv[optind];
-	return 0;
+        opterr = 0; /* one line of our own instead of getopt's */
+        while ((c = getopt_long (argc, argv, "fdh", longopts, NULL)) != -1) {
+                switch (c) {
+                case 'c': o->config = optarg; break;
+                case 'D': o->dev = optarg; break;
+                case 'f': o->foreground = true; break;
+                case 'd': o->debug = o->foreground = true; break;
+                case 'p':
+                        free (o->pidfile);
+                        o->pidfile = absolute (optarg);
+                        break;
+                case 'h': usage (); exit (0);
+                default: fprintf (stderr, "vgpu-sim: bad option '%s' (see --help)\n", argv[optind - 1]); return -EINVAL;
+                }
+        }
+        if (optind != argc - 1 || o->dev == NULL) {
+                fprintf (stderr, "vgpu-sim: %s (see --help)\n",
+                         o->dev == NULL ? "--dev DIR is required" : "one MOUNTPOINT is required");
+                return -EINVAL;
+        }
+        o->mountpoint = argv[optind];
+        return 0;
 }
 
-static int setup (const struct options *o)
+static int
+setup (const struct options *o)
 {
-	char err[512] = "";
-	struct stat st;
-	int r;
+        char err[512] = "";
+        struct stat st;
+        int r;
 
-	if (stat (o->mountpoint, &st) < 0 || !S_ISDIR (st.st_mode)) {
-		fprintf (stderr, "vgpu-sim: mount point %s is not a directory\n", o->mountpoint);
-		return -ENOTDIR;
-	}
-	r = o->config != NULL ? config_load_file (o->config, &sim.parents, err, sizeof err)
-			      : config_load_default (&sim.parents, err, sizeof err);
-	if (r < 0) {
-		fprintf (stderr, "vgpu-sim: %s\n", err);
-		return r;
-	}
-	r = devnodes_init (o->dev, err, sizeof err);
-	if (r < 0) {
-		fprintf (stderr, "vgpu-sim: %s\n", err);
-		return r;
-	}
-	r = mdev_build_tree ();
-	if (r < 0) {
-		fprintf (stderr, "vgpu-sim: %s: two parents share one path\n", o->config ? o->config : "config");
-		return r;
-	}
-	control_build_tree ();
-	return 0;
+        if (stat (o->mountpoint, &st) < 0 || !S_ISDIR (st.st_mode)) {
+                fprintf (stderr, "vgpu-sim: mount point %s is not a directory\n", o->mountpoint);
+                return -ENOTDIR;
+        }
+        r = o->config != NULL ? config_load_file (o->config, &sim.parents, err, sizeof err)
+                              : config_load_default (&sim.parents, err, sizeof err);
+        if (r < 0) {
+                fprintf (stderr, "vgpu-sim: %s\n", err);
+                return r;
+        }
+        r = devnodes_init (o->dev, err, sizeof err);
+        if (r < 0) {
+                fprintf (stderr, "vgpu-sim: %s\n", err);
+                return r;
+        }
+        r = mdev_build_tree ();
+        if (r < 0) {
+                fprintf (stderr, "vgpu-sim: %s: two parents share one path\n", o->config ? o->config : "config");
+                return r;
+        }
+        control_build_tree ();
+        return 0;
 }
 
-int main (int argc, char **argv)
+int
+main (int argc, char **argv)
 {
-	struct options o = { 0 };
-	char *fargv[] = { argv[0], (char *) "-o",
-			  (char *) "default_permissions,allow_other,fsname=vgpu-sim,subtype=vgpu-sim", (char *) "-d",
-			  NULL };
-	int r;
+        struct options o = { 0 };
+        char *fargv[] = { argv[0], (char *) "-o",
+                          (char *) "default_permissions,allow_other,fsname=vgpu-sim,subtype=vgpu-sim", (char *) "-d",
+                          NULL };
+        int r;
 
-	if (parse_options (argc, argv, &o) < 0)
-		return 2;
-	umask (022);
-	r = setup (&o);
-	if (r == 0) {
-		r = sim_fuse_main (o.debug ? 4 : 3, fargv, o.mountpoint, o.foreground, o.pidfile);
-		if (r < 0)
-			fprintf (stderr, "vgpu-sim: cannot serve %s: %s\n", o.mountpoint, strerror (-r));
-	}
-	pthread_mutex_lock (&sim.lock);
-	mdev_remove_all ();
-	pthread_mutex_unlock (&sim.lock);
-	devnodes_fini ();
-	tree_free ();
-	config_free (sim.parents);
-	if (o.pidfile != NULL && r == 0)
-		unlink (o.pidfile);
-	free (o.pidfile);
-	return r < 0 ? 1 : 0;
+        if (parse_options (argc, argv, &o) < 0)
+                return 2;
+        umask (022);
+        r = setup (&o);
+        if (r == 0) {
+                r = sim_fuse_main (o.debug ? 4 : 3, fargv, o.mountpoint, o.foreground, o.pidfile);
+                if (r < 0)
+                        fprintf (stderr, "vgpu-sim: cannot serve %s: %s\n", o.mountpoint, strerror (-r));
+        }
+        pthread_mutex_lock (&sim.lock);
+        mdev_remove_all ();
+        pthread_mutex_unlock (&sim.lock);
+        devnodes_fini ();
+        tree_free ();
+        config_free (sim.parents);
+        if (o.pidfile != NULL && r == 0)
+                unlink (o.pidfile);
+        free (o.pidfile);
+        return r < 0 ? 1 : 0;
 }

@@ -31,7 +31,7 @@ typedef struct fixture {
         char tmp[64];
         char cgroup[128];
         int cgroup_fd;
-        unsigned major;     /* a char major with no driver */
+        unsigned major; /* a char major with no driver */
 } fixture_t;
 
 static const char *
@@ -86,7 +86,10 @@ static int
 setup (void **state)
 {
         const char *mnt = cgroup2_mount ();
-        static const struct { const char *name; unsigned maj, min; } nodes[] = {
+        static const struct {
+                const char *name;
+                unsigned maj, min;
+        } nodes[] = {
                 { "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 }, { "ours", 0, 0 }, { "other", 0, 1 },
         };
         fixture_t *f;
@@ -290,7 +293,8 @@ static void
 test_two_programs (void **state)
 {
         fixture_t *f = *state;
-        vgpu_node_t a[] = { node (1, 3), node (1, 5) }, b[] = { node (1, 3), node (1, 7) }, ours[] = { node (f->major, 0) };
+        vgpu_node_t a[] = { node (1, 3), node (1, 5) }, b[] = { node (1, 3), node (1, 7) },
+                    ours[] = { node (f->major, 0) };
         _cleanup_close_ int pa = attach_runtime_prog (f, a, 2, BPF_F_ALLOW_MULTI);
         _cleanup_close_ int pb = attach_runtime_prog (f, b, 2, BPF_F_ALLOW_MULTI);
         vgpu_bpf_undo_t undo;

@@ -17,9 +17,19 @@ static void
 kinds (void **state)
 {
         static const char *good[] = { "intel.com/vgpu", "vendor.com/foo", "foo.bar.baz/foo-bar123_Az", "ab/cd" };
-        static const char *bad[] = { "intel.com", "intel.com/", "/vgpu", "a.com/b/c", "1ntel.com/vgpu",
-                                     "intel.com-/vgpu", "intel.com/vgpu-", "intel.com/v.gpu", "i/vgpu",
-                                     "intel.com/v", "intel com/vgpu", "intel.com/vgpu!", "" };
+        static const char *bad[] = { "intel.com",
+                                     "intel.com/",
+                                     "/vgpu",
+                                     "a.com/b/c",
+                                     "1ntel.com/vgpu",
+                                     "intel.com-/vgpu",
+                                     "intel.com/vgpu-",
+                                     "intel.com/v.gpu",
+                                     "i/vgpu",
+                                     "intel.com/v",
+                                     "intel com/vgpu",
+                                     "intel.com/vgpu!",
+                                     "" };
         vgpu_error_t err = { 0 };
 
         for (size_t i = 0; i < ARRAY_SIZE (good); i++)
@@ -51,13 +61,19 @@ mapping (void **state)
         static const struct {
                 const char *id, *name;
         } cases[] = {
-                { "i915-GVTg_V5_4", "i915-GVTg_V5_4" }, { "odd+type", "odd:2btype" }, { "x:y", "x:3ay" },
-                { "-lead", "x::2dlead" },               { "trail-", "trail:2d" },     { "-", "x::2d" },
-                { "x-", "x:2d" },                       { ".a", "x::2ea" },           { "a b", "a:20b" },
+                { "i915-GVTg_V5_4", "i915-GVTg_V5_4" },
+                { "odd+type", "odd:2btype" },
+                { "x:y", "x:3ay" },
+                { "-lead", "x::2dlead" },
+                { "trail-", "trail:2d" },
+                { "-", "x::2d" },
+                { "x-", "x:2d" },
+                { ".a", "x::2ea" },
+                { "a b", "a:20b" },
         };
         /* ids a careless mapping would merge */
-        static const char *ids[] = { "-", "x-", "x:2d", "x::2d", ":", "x:", "x:3a", "a b", "a_b", "a:20b", "a+b",
-                                     "a:2bb", "_a", "x:5fa", "x::5fa", "a.", "a:2e", "A", "a" };
+        static const char *ids[] = { "-",   "x-",    "x:2d", "x::2d", ":",      "x:", "x:3a", "a b", "a_b", "a:20b",
+                                     "a+b", "a:2bb", "_a",   "x:5fa", "x::5fa", "a.", "a:2e", "A",   "a" };
         char out[ARRAY_SIZE (ids)][VGPU_CDI_NAME_MAX];
         char small[4];
 
@@ -134,7 +150,8 @@ spec_data_and_version (void **state)
         assert_int_equal (vgpu_cdi_spec_add (&s, "0", NULL, &p, &err), 0);
         assert_string_equal (vgpu_cdi_version (&s), "0.5.0");
         assert_int_equal (s.n_devices, 2);
-        assert_string_equal (vgpu_cdi_device_env (&s.devices[0], "VGPU_MDEV_UUID"), "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001");
+        assert_string_equal (vgpu_cdi_device_env (&s.devices[0], "VGPU_MDEV_UUID"),
+                             "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001");
         assert_null (vgpu_cdi_device_env (&s.devices[0], "VGPU_MDEV"));
         vgpu_cdi_spec_done (&s);
 }
@@ -194,12 +211,18 @@ parse_refusals (void **state)
                 "{\"cdiVersion\": \"0.5.0\", \"kind\": \"intel\", \"devices\": []}",
                 "{\"cdiVersion\": \"0.5.0\", \"kind\": \"intel.com/vgpu\", \"devices\": {}}",
                 "{\"cdiVersion\": \"0.5.0\", \"kind\": \"intel.com/vgpu\", \"devices\": [{\"name\": \"a\"}]}",
-                "{\"cdiVersion\": \"0.5.0\", \"kind\": \"intel.com/vgpu\", \"devices\": [{\"name\": 1, \"containerEdits\": {}}]}",
-                "{\"cdiVersion\": \"0.5.0\", \"kind\": \"intel.com/vgpu\", \"devices\": [{\"name\": \"a\", \"containerEdits\": {\"deviceNodes\": [{\"major\": 1}]}}]}",
-                "{\"cdiVersion\": \"0.5.0\", \"kind\": \"intel.com/vgpu\", \"devices\": [{\"name\": \"a\", \"containerEdits\": {\"deviceNodes\": [{\"path\": \"/x\", \"major\": -1}]}}]}",
-                "{\"cdiVersion\": \"0.5.0\", \"kind\": \"intel.com/vgpu\", \"devices\": [{\"name\": \"a\", \"containerEdits\": {\"env\": [1]}}]}",
-                "{\"cdiVersion\": \"0.5.0\", \"kind\": \"intel.com/vgpu\", \"devices\": [{\"name\": \"a\", \"containerEdits\": {\"hooks\": [{\"path\": \"/x\"}]}}]}",
-                "{\"cdiVersion\": \"0.5.0\", \"kind\": \"intel.com/vgpu\", \"devices\": [{\"name\": \"a\", \"containerEdits\": {}}, {\"name\": \"a\", \"containerEdits\": {}}]}",
+                "{\"cdiVersion\": \"0.5.0\", \"kind\": \"intel.com/vgpu\", \"devices\": [{\"name\": 1, "
+                "\"containerEdits\": {}}]}",
+                "{\"cdiVersion\": \"0.5.0\", \"kind\": \"intel.com/vgpu\", \"devices\": [{\"name\": \"a\", "
+                "\"containerEdits\": {\"deviceNodes\": [{\"major\": 1}]}}]}",
+                "{\"cdiVersion\": \"0.5.0\", \"kind\": \"intel.com/vgpu\", \"devices\": [{\"name\": \"a\", "
+                "\"containerEdits\": {\"deviceNodes\": [{\"path\": \"/x\", \"major\": -1}]}}]}",
+                "{\"cdiVersion\": \"0.5.0\", \"kind\": \"intel.com/vgpu\", \"devices\": [{\"name\": \"a\", "
+                "\"containerEdits\": {\"env\": [1]}}]}",
+                "{\"cdiVersion\": \"0.5.0\", \"kind\": \"intel.com/vgpu\", \"devices\": [{\"name\": \"a\", "
+                "\"containerEdits\": {\"hooks\": [{\"path\": \"/x\"}]}}]}",
+                "{\"cdiVersion\": \"0.5.0\", \"kind\": \"intel.com/vgpu\", \"devices\": [{\"name\": \"a\", "
+                "\"containerEdits\": {}}, {\"name\": \"a\", \"containerEdits\": {}}]}",
         };
         vgpu_cdi_spec_t s;
 

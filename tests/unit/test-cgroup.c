@@ -70,11 +70,11 @@ test_parse_proc_v2_only_and_odd_lines (void **state)
 static void
 test_parse_proc_rejects (void **state)
 {
-        static const struct { const char *text, *says; } bad[] = {
-                { "5:devices:/a/../b\n", "/a/../b" },
-                { "0::/a/./b\n", "/a/./b" },
-                { "5:devices:relative\n", "relative" },
-                { "0::/a//b\n", "/a//b" },
+        static const struct {
+                const char *text, *says;
+        } bad[] = {
+                { "5:devices:/a/../b\n", "/a/../b" },   { "0::/a/./b\n", "/a/./b" },
+                { "5:devices:relative\n", "relative" }, { "0::/a//b\n", "/a//b" },
                 { "8:pids:/\ngarbage\n", "line 2" },
         };
 
@@ -116,10 +116,9 @@ test_find_mount_v2_only_escapes_and_roots (void **state)
 {
         static const char v2only[] =
                 "30 23 0:26 / /sys/fs/cgroup rw,nosuid,nodev shared:4 - cgroup2 cgroup2 rw,nsdelegate\n";
-        static const char several[] =
-                "50 1 0:40 /kubepods /mnt/a rw - cgroup2 cgroup2 rw\n"
-                "51 1 0:40 / /mnt/my\\040cgroup rw - cgroup2 cgroup2 rw\n"
-                "52 1 0:41 / /mnt/v1 rw - cgroup cgroup rw,memory,devices\n";
+        static const char several[] = "50 1 0:40 /kubepods /mnt/a rw - cgroup2 cgroup2 rw\n"
+                                      "51 1 0:40 / /mnt/my\\040cgroup rw - cgroup2 cgroup2 rw\n"
+                                      "52 1 0:41 / /mnt/v1 rw - cgroup cgroup rw,memory,devices\n";
         vgpu_cgroup_mount_t m;
         vgpu_error_t err = { 0 };
 
@@ -141,7 +140,7 @@ test_find_mount_v2_only_escapes_and_roots (void **state)
 
 typedef struct fake {
         char root[64];
-        char dir[PATH_MAX];     /* ROOT/devices/<our own v1 devices path> */
+        char dir[PATH_MAX]; /* ROOT/devices/<our own v1 devices path> */
 } fake_t;
 
 static int
@@ -232,20 +231,20 @@ test_fake_v1_writes_rules_and_undo_denies (void **state)
         vgpu_error_t err = { 0 };
         char buf[64];
 
-        put (f->dir, "devices.list", "c 1:3 rwm\nc 240:0 rw\n");   /* 240:0 without m: not enough */
+        put (f->dir, "devices.list", "c 1:3 rwm\nc 240:0 rw\n"); /* 240:0 without m: not enough */
         if (vgpu_cgroup_allow (getpid (), f->root, nodes, 3, &undo, &err) < 0)
                 fail_msg ("%s", err.msg);
         assert_int_equal (undo.kind, VGPU_CGROUP_V1);
         assert_string_equal (undo.path, f->dir);
-        assert_int_equal (undo.n_allowed, 2);   /* the duplicate is written once */
+        assert_int_equal (undo.n_allowed, 2); /* the duplicate is written once */
         assert_int_equal (undo.allowed[0][1], 0);
         assert_int_equal (undo.allowed[1][1], 1);
         get (f->dir, "devices.allow", buf, sizeof buf);
-        assert_string_equal (buf, "c 240:1 rwm");   /* the last write */
+        assert_string_equal (buf, "c 240:1 rwm"); /* the last write */
 
         assert_int_equal (vgpu_cgroup_undo (&undo, &err), 0);
         get (f->dir, "devices.deny", buf, sizeof buf);
-        assert_string_equal (buf, "c 240:0 rwm");   /* newest first: the last deny is the first rule */
+        assert_string_equal (buf, "c 240:0 rwm"); /* newest first: the last deny is the first rule */
         assert_int_equal (undo.kind, VGPU_CGROUP_NONE);
         assert_int_equal (undo.dir_fd, -1);
 }
@@ -361,8 +360,13 @@ static int real_teardown (void **state);
 static int
 real_setup (void **state, const char *parent)
 {
-        static const struct { const char *name; unsigned maj, min; } nodes[] = {
-                { "null", 1, 3 }, { "ours", 0, 0 }, { "other", 0, 1 },
+        static const struct {
+                const char *name;
+                unsigned maj, min;
+        } nodes[] = {
+                { "null", 1, 3 },
+                { "ours", 0, 0 },
+                { "other", 0, 1 },
         };
         int ready[2] = { -1, -1 };
         real_t *f;

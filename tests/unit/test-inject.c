@@ -66,7 +66,7 @@ setup (void **state)
         snprintf (f->outside, sizeof f->outside, "%s/outside", f->tmp);
         assert_int_equal (mkdir (f->rootfs, 0755), 0);
         assert_int_equal (mkdir (f->outside, 0755), 0);
-        umask (077);   /* the library must not depend on the caller's umask */
+        umask (077); /* the library must not depend on the caller's umask */
         return 0;
 }
 
@@ -128,7 +128,7 @@ mk (const fixture_t *f, const char *container_path, mode_t type, unsigned maj, u
                 assert_int_equal (mkdir (p, 0755), 0);
         else
                 assert_int_equal (mknod (p, type | 0666, makedev (maj, min)), 0);
-        assert_int_equal (chmod (p, S_ISDIR (type) ? 0755 : 0666), 0);   /* whatever the umask */
+        assert_int_equal (chmod (p, S_ISDIR (type) ? 0755 : 0666), 0); /* whatever the umask */
 }
 
 static void
@@ -248,7 +248,7 @@ test_wrong_rdev_is_an_error (void **state)
         assert_non_null (strstr (err.msg, "/dev/vfio/12"));
         assert_non_null (strstr (err.msg, "char 1:3, expected char 240:0"));
         assert_int_equal (undo.n, 0);
-        assert_node (f, "/dev/vfio/12", 1, 3, 0666);   /* left as found */
+        assert_node (f, "/dev/vfio/12", 1, 3, 0666); /* left as found */
 }
 
 static void
@@ -296,7 +296,7 @@ test_vfio_symlink_outside_refused (void **state)
 
         mk (f, "/dev", S_IFDIR, 0, 0);
         check_no_escape (f, "/dev/vfio", "/dev/vfio");
-        assert_true (exists (f, "/dev"));   /* not ours: kept */
+        assert_true (exists (f, "/dev")); /* not ours: kept */
 }
 
 static void
@@ -346,7 +346,7 @@ test_failure_rolls_back (void **state)
         mk (f, "/dev/vfio/12", S_IFCHR, 240, 7);
         assert_int_equal (vgpu_inject_nodes (0, f->rootfs, nodes, 2, &undo, &err), -EEXIST);
         assert_int_equal (undo.n, 0);
-        assert_false (exists (f, "/dev/new"));   /* dir and node made by this call: gone */
+        assert_false (exists (f, "/dev/new")); /* dir and node made by this call: gone */
         assert_node (f, "/dev/vfio/12", 240, 7, 0666);
 }
 
@@ -354,7 +354,9 @@ static void
 test_bad_paths_touch_nothing (void **state)
 {
         fixture_t *f = *state;
-        static const char *const bad[] = { "/dev/../etc/x", "dev/x", "/etc/x", "/dev//x", "/dev/x/", "/dev/./x", "/dev" };
+        static const char *const bad[] = {
+                "/dev/../etc/x", "dev/x", "/etc/x", "/dev//x", "/dev/x/", "/dev/./x", "/dev"
+        };
         vgpu_inject_undo_t undo;
 
         for (size_t i = 0; i < ARRAY_SIZE (bad); i++) {
@@ -421,7 +423,7 @@ test_enters_the_mount_namespace (void **state)
         if (vgpu_inject_nodes (f->child, f->rootfs, nodes, 1, &undo, &err) < 0)
                 fail_msg ("%s", err.msg);
         assert_int_equal (undo.n, 2);
-        assert_false (exists (f, "/dev/vfio"));   /* not in our namespace */
+        assert_false (exists (f, "/dev/vfio")); /* not in our namespace */
         snprintf (seen, sizeof seen, "/proc/%ld/root%s/vfio/12", (long) f->child, dev);
         assert_int_equal (lstat (seen, &st), 0);
         assert_true (S_ISCHR (st.st_mode));
@@ -442,7 +444,8 @@ fallback_child (const fixture_t *f)
         scmp_filter_ctx ctx = seccomp_init (SCMP_ACT_ALLOW);
         char link[192];
 
-        if (!ctx || seccomp_rule_add (ctx, SCMP_ACT_ERRNO (ENOSYS), SCMP_SYS (openat2), 0) < 0 || seccomp_load (ctx) < 0)
+        if (!ctx || seccomp_rule_add (ctx, SCMP_ACT_ERRNO (ENOSYS), SCMP_SYS (openat2), 0) < 0 ||
+            seccomp_load (ctx) < 0)
                 return 10;
         seccomp_release (ctx);
         if (vgpu_inject_nodes (0, f->rootfs, nodes, 1, &undo, &err) < 0 || undo.n != 3)
@@ -478,20 +481,13 @@ main (void)
 {
         const struct CMUnitTest tests[] = {
 #define T(t) cmocka_unit_test_setup_teardown (t, setup, teardown)
-                T (test_creates_nodes_with_rdev_and_mode),
-                T (test_existing_right_node_is_accepted_not_recorded),
-                T (test_second_run_is_idempotent),
-                T (test_wrong_rdev_is_an_error),
-                T (test_wrong_type_is_an_error),
-                T (test_dev_symlink_outside_refused),
-                T (test_vfio_symlink_outside_refused),
-                T (test_dev_symlink_to_etc_refused),
-                T (test_node_symlink_is_not_followed),
-                T (test_failure_rolls_back),
-                T (test_bad_paths_touch_nothing),
-                T (test_gone_pid_is_reported),
-                T (test_enters_the_mount_namespace),
-                T (test_walk_without_openat2),
+                T (test_creates_nodes_with_rdev_and_mode), T (test_existing_right_node_is_accepted_not_recorded),
+                T (test_second_run_is_idempotent),         T (test_wrong_rdev_is_an_error),
+                T (test_wrong_type_is_an_error),           T (test_dev_symlink_outside_refused),
+                T (test_vfio_symlink_outside_refused),     T (test_dev_symlink_to_etc_refused),
+                T (test_node_symlink_is_not_followed),     T (test_failure_rolls_back),
+                T (test_bad_paths_touch_nothing),          T (test_gone_pid_is_reported),
+                T (test_enters_the_mount_namespace),       T (test_walk_without_openat2),
 #undef T
         };
 

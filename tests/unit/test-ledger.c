@@ -18,9 +18,17 @@
 static vgpu_record_t
 sample (void)
 {
-        vgpu_record_t r = { .uuid = "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001", .owner = "ctr-1", .parent = "0000:00:02.0",
-                            .type = "i915-GVTg_V5_4", .group = 7, .pid = 1234, .pid_start = 99, .stage = "createRuntime",
-                            .state = VGPU_RECORD_ACTIVE, .created = 1, .updated = 2 };
+        vgpu_record_t r = { .uuid = "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001",
+                            .owner = "ctr-1",
+                            .parent = "0000:00:02.0",
+                            .type = "i915-GVTg_V5_4",
+                            .group = 7,
+                            .pid = 1234,
+                            .pid_start = 99,
+                            .stage = "createRuntime",
+                            .state = VGPU_RECORD_ACTIVE,
+                            .created = 1,
+                            .updated = 2 };
         return r;
 }
 

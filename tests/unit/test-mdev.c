@@ -58,10 +58,20 @@ static void
 plan_nodes_and_env (void **state)
 {
         vgpu_mdev_t m[2] = {
-                { .uuid = "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001", .parent = "0000:00:02.0", .type = "i915-GVTg_V5_4",
-                  .group = 3, .group_major = 234, .group_minor = 3, .cdev = -1 },
-                { .uuid = "83b8f4f2-509f-382f-3c1e-e6bfe0fa1002", .parent = "0000:00:02.0", .type = "i915-GVTg_V5_4",
-                  .group = 4, .group_major = 234, .group_minor = 4, .cdev = -1 },
+                { .uuid = "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001",
+                  .parent = "0000:00:02.0",
+                  .type = "i915-GVTg_V5_4",
+                  .group = 3,
+                  .group_major = 234,
+                  .group_minor = 3,
+                  .cdev = -1 },
+                { .uuid = "83b8f4f2-509f-382f-3c1e-e6bfe0fa1002",
+                  .parent = "0000:00:02.0",
+                  .type = "i915-GVTg_V5_4",
+                  .group = 4,
+                  .group_major = 234,
+                  .group_minor = 4,
+                  .cdev = -1 },
         };
         vgpu_roots_t roots = { .sysfs = "/nonexistent" };
         vgpu_plan_t plan;
@@ -78,7 +88,9 @@ plan_nodes_and_env (void **state)
         assert_string_equal (plan.env[4], "MDEV_PCI_RESOURCE_INTEL_COM_VGPU=83b8f4f2-509f-382f-3c1e-e6bfe0fa1001");
         assert_int_equal (vgpu_plan_build (&roots, m, 2, &plan, NULL), 0);
         assert_int_equal (plan.n_nodes, 3);
-        assert_string_equal (plan.env[0], "VGPU_MDEV_UUID=83b8f4f2-509f-382f-3c1e-e6bfe0fa1001,83b8f4f2-509f-382f-3c1e-e6bfe0fa1002");
+        assert_string_equal (
+                plan.env[0],
+                "VGPU_MDEV_UUID=83b8f4f2-509f-382f-3c1e-e6bfe0fa1001,83b8f4f2-509f-382f-3c1e-e6bfe0fa1002");
         m[0].group = -1;
         assert_int_equal (vgpu_plan_build (&roots, m, 1, &plan, NULL), -ENODEV);
 }

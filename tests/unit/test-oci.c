@@ -359,8 +359,8 @@ test_request_precedence (void **unused)
 static void
 test_request_env (void **unused)
 {
-        _cleanup_json_ json_object *last = config_of (
-                "{\"process\":{\"env\":[\"INTEL_VGPU=mtty-1\",\"PATH=/bin\",\"INTEL_VGPU=auto\"]}}");
+        _cleanup_json_ json_object *last =
+                config_of ("{\"process\":{\"env\":[\"INTEL_VGPU=mtty-1\",\"PATH=/bin\",\"INTEL_VGPU=auto\"]}}");
         _cleanup_json_ json_object *empty = config_of ("{\"process\":{\"env\":[\"INTEL_VGPU=auto\",\"INTEL_VGPU=\"]}}");
         _cleanup_json_ json_object *other = config_of ("{\"process\":{\"env\":[\"INTEL_VGPUX=auto\"]}}");
         _cleanup_json_ json_object *bad = config_of ("{\"process\":{\"env\":[\"A=1\",7]}}");
@@ -445,9 +445,23 @@ test_request_bad_values (void **unused)
 static void
 test_resolution (void **unused)
 {
-        static const char *const bad[] = { "0x0",   "1920x",     "x1080", "1920x1200x3", "99999x1", "1x16385",
-                                           "0x1",   "1920X1200", " 1x1",  "1x1 ",        "+1x1",    "",
-                                           "-1x-1", "19x",       "x",     "1x0",         "999999999999999999999x1" };
+        static const char *const bad[] = { "0x0",
+                                           "1920x",
+                                           "x1080",
+                                           "1920x1200x3",
+                                           "99999x1",
+                                           "1x16385",
+                                           "0x1",
+                                           "1920X1200",
+                                           " 1x1",
+                                           "1x1 ",
+                                           "+1x1",
+                                           "",
+                                           "-1x-1",
+                                           "19x",
+                                           "x",
+                                           "1x0",
+                                           "999999999999999999999x1" };
         unsigned w = 7, h = 7;
 
         for (size_t i = 0; i < ARRAY_SIZE (bad); i++) {
@@ -484,8 +498,9 @@ test_container_id (void **unused)
                 { "plain-id", "plain-id" },
                 { "/libpod_parent/libpod-", "libpod-" },
         };
-        static const char *const bad[] = { "", "/", "/a/..", "a:b", "a:b:c:d", "slice:prefix:", "/x/crio-../y/..",
-                                           "/a/b c", "s:p:../../etc" };
+        static const char *const bad[] = {
+                "", "/", "/a/..", "a:b", "a:b:c:d", "slice:prefix:", "/x/crio-../y/..", "/a/b c", "s:p:../../etc"
+        };
         char id[VGPU_CONTAINER_ID_MAX + 1], text[512];
         vgpu_error_t err = { 0 };
 
@@ -649,20 +664,23 @@ test_apply_podman (void **unused)
                           "\"VGPU_MDEV_UUID=83b8f4f2-509f-382f-3c1e-e6bfe0fa1001\"]");
 
         /* Everything the edit does not own is byte-identical, in order. */
-        json_object_object_foreach (orig, key, value) {
+        json_object_object_foreach (orig, key, value)
+        {
                 json_object *now = json_object_object_get (config, key);
 
                 if (strcmp (key, "linux") == 0 || strcmp (key, "process") == 0) {
-                        json_object_object_foreach (value, k2, v2) {
+                        json_object_object_foreach (value, k2, v2)
+                        {
                                 if (strcmp (k2, "env") && strcmp (k2, "resources"))
-                                        assert_json (json_object_object_get (now, k2),
-                                                     json_object_to_json_string_ext (v2, JSON_C_TO_STRING_PLAIN
-                                                                                     | JSON_C_TO_STRING_NOSLASHESCAPE));
+                                        assert_json (
+                                                json_object_object_get (now, k2),
+                                                json_object_to_json_string_ext (
+                                                        v2, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
                         }
                         continue;
                 }
-                assert_json (now, json_object_to_json_string_ext (value, JSON_C_TO_STRING_PLAIN
-                                                                  | JSON_C_TO_STRING_NOSLASHESCAPE));
+                assert_json (now, json_object_to_json_string_ext (value, JSON_C_TO_STRING_PLAIN |
+                                                                                 JSON_C_TO_STRING_NOSLASHESCAPE));
         }
         assert_int_equal (json_object_object_length (config), json_object_object_length (orig));
         assert_non_null (strstr (vgpu_oci_config_to_string (config),
@@ -686,15 +704,15 @@ test_apply_idempotent (void **unused)
 static void
 test_apply_replaces (void **unused)
 {
-        _cleanup_json_ json_object *config = config_of (
-                "{\"process\":{\"env\":[\"VGPU_MDEV_UUID=old\",\"A=1\",\"VGPU_MDEV_UUID=older\","
-                "\"VGPU_MDEV_UUIDX=k\"]},"
-                "\"linux\":{\"devices\":[{\"path\":\"/dev/fuse\",\"type\":\"c\",\"major\":10,\"minor\":229},"
-                "{\"path\":\"/dev/vfio/12\",\"type\":\"c\",\"major\":1,\"minor\":3,\"fileMode\":8630},"
-                "{\"path\":\"/dev/vfio/12\",\"type\":\"b\",\"major\":8,\"minor\":0}],"
-                "\"resources\":{\"devices\":[{\"allow\":true,\"type\":\"c\",\"major\":246,\"minor\":0,"
-                "\"access\":\"rwm\"},"
-                "{\"allow\":false,\"access\":\"rwm\"}]}}}");
+        _cleanup_json_ json_object *config =
+                config_of ("{\"process\":{\"env\":[\"VGPU_MDEV_UUID=old\",\"A=1\",\"VGPU_MDEV_UUID=older\","
+                           "\"VGPU_MDEV_UUIDX=k\"]},"
+                           "\"linux\":{\"devices\":[{\"path\":\"/dev/fuse\",\"type\":\"c\",\"major\":10,\"minor\":229},"
+                           "{\"path\":\"/dev/vfio/12\",\"type\":\"c\",\"major\":1,\"minor\":3,\"fileMode\":8630},"
+                           "{\"path\":\"/dev/vfio/12\",\"type\":\"b\",\"major\":8,\"minor\":0}],"
+                           "\"resources\":{\"devices\":[{\"allow\":true,\"type\":\"c\",\"major\":246,\"minor\":0,"
+                           "\"access\":\"rwm\"},"
+                           "{\"allow\":false,\"access\":\"rwm\"}]}}}");
         vgpu_plan_t plan = sample_plan ();
         vgpu_error_t err = { 0 };
         json_object *linux_ = json_object_object_get (config, "linux");

@@ -15,7 +15,10 @@ gvt_seed_description (void **state)
 {
         vgpu_gvt_desc_t d;
 
-        assert_int_equal (vgpu_gvt_parse ("low_gm_size: 128MB, high_gm_size: 512MB, fence: 4, resolution: 1920x1200, weight: 4", &d), 0);
+        assert_int_equal (
+                vgpu_gvt_parse ("low_gm_size: 128MB, high_gm_size: 512MB, fence: 4, resolution: 1920x1200, weight: 4",
+                                &d),
+                0);
         assert_true (d.valid);
         assert_int_equal (d.low_gm_mb, 128);
         assert_int_equal (d.high_gm_mb, 512);
@@ -30,7 +33,10 @@ gvt_kernel_newlines (void **state)
 {
         vgpu_gvt_desc_t d;
 
-        assert_int_equal (vgpu_gvt_parse ("low_gm_size: 64MB\nhigh_gm_size: 384MB\nfence: 4\nresolution: 1024x768\nweight: 2\n", &d), 0);
+        assert_int_equal (
+                vgpu_gvt_parse ("low_gm_size: 64MB\nhigh_gm_size: 384MB\nfence: 4\nresolution: 1024x768\nweight: 2\n",
+                                &d),
+                0);
         assert_int_equal (d.low_gm_mb, 64);
         assert_int_equal (d.res_w, 1024);
         assert_int_equal (d.res_h, 768);
@@ -42,8 +48,11 @@ gvt_other_shapes_rejected (void **state)
 {
         static const char *const bad[] = {
                 "virtual display, 1024x768 framebuffer", /* mdpy */
-                "", "low_gm_size: 128MB", "low_gm_size: 128, high_gm_size: 512MB, fence: 4, resolution: 1920x1200",
-                "low_gm_size: 128MB, high_gm_size: 512MB, fence: 4, resolution: 1920", "low_gm_size: -1MB, high_gm_size: 512MB, fence: 4, resolution: 1x1",
+                "",
+                "low_gm_size: 128MB",
+                "low_gm_size: 128, high_gm_size: 512MB, fence: 4, resolution: 1920x1200",
+                "low_gm_size: 128MB, high_gm_size: 512MB, fence: 4, resolution: 1920",
+                "low_gm_size: -1MB, high_gm_size: 512MB, fence: 4, resolution: 1x1",
                 "low_gm_size: 128MB, high_gm_size: 512MB, fence: 4, resolution: 1920x1200, colour: blue",
         };
         vgpu_gvt_desc_t d = { 0 };
@@ -103,9 +112,12 @@ auto_low_resolution_takes_most_instances (void **state)
         vgpu_choice_t c;
 
         seed_host (&host, &seed_parent, 1);
-        assert_int_equal (vgpu_select (&host, &(vgpu_selector_t) { .type = "auto", .min_w = 1024, .min_h = 768 }, &c, NULL), 0);
+        assert_int_equal (
+                vgpu_select (&host, &(vgpu_selector_t) { .type = "auto", .min_w = 1024, .min_h = 768 }, &c, NULL), 0);
         assert_string_equal (c.type->id, "i915-GVTg_V5_8");
-        assert_int_equal (vgpu_select (&host, &(vgpu_selector_t) { .type = "auto", .min_w = 3840, .min_h = 2160 }, &c, NULL), -ENOENT);
+        assert_int_equal (
+                vgpu_select (&host, &(vgpu_selector_t) { .type = "auto", .min_w = 3840, .min_h = 2160 }, &c, NULL),
+                -ENOENT);
 }
 
 static void
@@ -120,7 +132,9 @@ exact_type_and_errors (void **state)
         assert_string_equal (c.type->id, "i915-GVTg_V5_2");
         assert_int_equal (vgpu_select (&host, &(vgpu_selector_t) { .type = "i915-GVTg_V9_9" }, &c, &err), -ENOENT);
         assert_string_equal (err.msg, "unknown type i915-GVTg_V9_9");
-        assert_int_equal (vgpu_select (&host, &(vgpu_selector_t) { .type = "auto", .parent = "0000:00:09.0" }, &c, &err), -ENOENT);
+        assert_int_equal (
+                vgpu_select (&host, &(vgpu_selector_t) { .type = "auto", .parent = "0000:00:09.0" }, &c, &err),
+                -ENOENT);
         assert_non_null (strstr (err.msg, "unknown parent 0000:00:09.0"));
         seed_types[0].available = 0;
         assert_int_equal (vgpu_select (&host, &(vgpu_selector_t) { .type = "i915-GVTg_V5_1" }, &c, &err), -ENOSPC);
@@ -140,7 +154,8 @@ least_loaded_parent_first (void **state)
         parents[1].active = 1;
         assert_int_equal (vgpu_select (&host, &(vgpu_selector_t) { .type = "auto" }, &c, NULL), 0);
         assert_string_equal (c.parent->name, "0000:00:03.0");
-        assert_int_equal (vgpu_select (&host, &(vgpu_selector_t) { .type = "auto", .parent = "0000:00:02.0" }, &c, NULL), 0);
+        assert_int_equal (
+                vgpu_select (&host, &(vgpu_selector_t) { .type = "auto", .parent = "0000:00:02.0" }, &c, NULL), 0);
         assert_string_equal (c.parent->name, "0000:00:02.0");
 }
 

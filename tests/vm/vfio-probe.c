@@ -89,9 +89,9 @@ pick_iommu (int container)
                 int id;
                 const char *name;
         } models[] = {
-            {VFIO_TYPE1v2_IOMMU, "TYPE1v2"},
-            {VFIO_TYPE1_IOMMU, "TYPE1"},
-            {VFIO_NOIOMMU_IOMMU, "NOIOMMU"},
+                { VFIO_TYPE1v2_IOMMU, "TYPE1v2" },
+                { VFIO_TYPE1_IOMMU, "TYPE1" },
+                { VFIO_NOIOMMU_IOMMU, "NOIOMMU" },
         };
         int chosen = -1;
 
@@ -107,7 +107,7 @@ pick_iommu (int container)
 static int
 probe_device (int group, const char *uuid)
 {
-        struct vfio_device_info info = {.argsz = sizeof info};
+        struct vfio_device_info info = { .argsz = sizeof info };
         int dev = ioctl (group, VFIO_GROUP_GET_DEVICE_FD, uuid);
 
         if (dev < 0) {
@@ -128,7 +128,7 @@ probe_device (int group, const char *uuid)
 static int
 probe (const char *group_name, const char *uuid, unsigned hold)
 {
-        struct vfio_group_status status = {.argsz = sizeof status};
+        struct vfio_group_status status = { .argsz = sizeof status };
         char path[300];
         int container, group, model, dev;
 
@@ -175,7 +175,7 @@ main (int argc, char **argv)
 
         setvbuf (stdout, NULL, _IOLBF, 0);
         if (argc > 2 && strcmp (argv[1], "--hold") == 0) {
-                hold = (unsigned)strtoul (argv[2], NULL, 10);
+                hold = (unsigned) strtoul (argv[2], NULL, 10);
                 i = 3;
         }
         uuid = argc - i == 2 ? argv[i + 1] : getenv ("VGPU_MDEV_UUID");

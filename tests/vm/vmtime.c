@@ -27,7 +27,7 @@ now_ms (void)
 static int
 cmp_double (const void *a, const void *b)
 {
-        double x = *(const double *)a, y = *(const double *)b;
+        double x = *(const double *) a, y = *(const double *) b;
 
         return (x > y) - (x < y);
 }
@@ -96,5 +96,5 @@ main (int argc, char **argv)
                 fprintf (stderr, "vmtime: bad count `%s`\n", argv[2]);
                 return 2;
         }
-        return run ((unsigned)n, argv + 3);
+        return run ((unsigned) n, argv + 3);
 }
