@@ -151,7 +151,7 @@ print_help (FILE *out, const command_t *c)
                 return;
         }
         fprintf (out, "Usage: " PROG " [OPTIONS] COMMAND [ARGS]\n\nGive containers Intel GVT-g vGPUs: admin and "
-                                     "node-agent CLI.\n\nCommands:\n");
+                      "node-agent CLI.\n\nCommands:\n");
         for (size_t i = 0; i < ARRAY_SIZE (commands); i++)
                 fprintf (out, "  %-9s %s\n", commands[i].name, commands[i].help);
         fprintf (out,
