@@ -22,7 +22,7 @@ clang-format --dry-run --Werror $(git ls-files '*.c' '*.h' 2>/dev/null || find p
 echo "== build (-Werror)"
 setup build
 echo "== tests"
-meson test -C build --print-errorlogs --no-suite vm
+meson test -C build --print-errorlogs
 
 echo "== ASan+UBSan build: unit and simulator tests"
 setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dfuzzers=disabled
