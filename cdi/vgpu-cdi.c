@@ -10,6 +10,7 @@
 
 #include "alloc.h"
 #include "cdi.h"
+#include "cli.h"
 #include "config.h"
 #include "oci.h"
 #include "sandbox.h"
@@ -30,13 +31,7 @@ typedef struct cmd_opts {
         char default_output[PATH_MAX];
 } cmd_opts_t;
 
-typedef struct command {
-        const char *name;
-        const char *usage;
-        const char *help;
-        const char *opts; /* long options this command takes, space-separated */
-        int (*run) (cmd_opts_t *o, vgpu_error_t *err);
-} command_t;
+typedef vgpu_cli_command_t command_t;
 
 static const char common_help[] =
         "  --kind VENDOR/CLASS   CDI kind (default " VGPU_CDI_KIND ")\n"
@@ -50,13 +45,13 @@ static const char common_help[] =
 static int
 usage_error (const char *what, const char *arg)
 {
-        fprintf (stderr, PROG ": %s \"%.64s\" (see `" PROG " --help`)\n", what, arg);
-        return 2;
+        return vgpu_cli_usage_error (PROG, what, arg);
 }
 
 static int
-run_generate (cmd_opts_t *o, vgpu_error_t *err)
+run_generate (void *opaque, vgpu_error_t *err)
 {
+        cmd_opts_t *o = opaque;
         vgpu_cdi_mode_t mode = o->adopt ? VGPU_CDI_POOL_ADOPT : o->n_pools ? VGPU_CDI_POOL : VGPU_CDI_DYNAMIC;
 
         /* a type the host lacks is named with the flag that asked for it */
@@ -67,8 +62,9 @@ run_generate (cmd_opts_t *o, vgpu_error_t *err)
 }
 
 static int
-run_prepare (cmd_opts_t *o, vgpu_error_t *err)
+run_prepare (void *opaque, vgpu_error_t *err)
 {
+        cmd_opts_t *o = opaque;
         vgpu_selector_t sel = { .type = o->type, .parent = o->parent, .min_w = o->min_w, .min_h = o->min_h };
 
         if (vgpu_cdi_type_known (&o->cdi.roots, o->type, o->parent, err) < 0)
@@ -78,26 +74,30 @@ run_prepare (cmd_opts_t *o, vgpu_error_t *err)
 }
 
 static int
-run_unprepare (cmd_opts_t *o, vgpu_error_t *err)
+run_unprepare (void *opaque, vgpu_error_t *err)
 {
+        cmd_opts_t *o = opaque;
         return vgpu_cdi_unprepare (&o->cdi, o->claim, err);
 }
 
 static int
-run_list (cmd_opts_t *o, vgpu_error_t *err)
+run_list (void *opaque, vgpu_error_t *err)
 {
+        cmd_opts_t *o = opaque;
         return vgpu_cdi_list (o->output, stdout, err);
 }
 
 static int
-run_check (cmd_opts_t *o, vgpu_error_t *err)
+run_check (void *opaque, vgpu_error_t *err)
 {
+        cmd_opts_t *o = opaque;
         return vgpu_cdi_check (&o->cdi, o->output, stdout, err);
 }
 
 static int
-run_remove (cmd_opts_t *o, vgpu_error_t *err)
+run_remove (void *opaque, vgpu_error_t *err)
 {
+        cmd_opts_t *o = opaque;
         return vgpu_cdi_remove (&o->cdi, o->output, err);
 }
 
@@ -194,26 +194,6 @@ static const struct option long_opts[] = {
         { NULL, 0, NULL, 0 },
 };
 
-static const char *
-opt_name (int val)
-{
-        for (size_t i = 0; long_opts[i].name; i++)
-                if (long_opts[i].val == val)
-                        return long_opts[i].name;
-        return "?";
-}
-
-static bool
-command_takes (const command_t *c, const char *name)
-{
-        size_t len = strlen (name);
-
-        for (const char *p = c->opts; (p = strstr (p, name)); p += len)
-                if ((p == c->opts || p[-1] == ' ') && (p[len] == ' ' || p[len] == '\0'))
-                        return true;
-        return false;
-}
-
 static int
 take_pool (cmd_opts_t *o, const char *arg)
 {
@@ -271,9 +251,9 @@ output_option (cmd_opts_t *o, const char *arg)
 
 /* One option into o; 0, or an exit code for a usage error. */
 static int
-take_option (cmd_opts_t *o, int c, const char *arg, vgpu_error_t *err)
+take_option (void *opaque, int c, const char *arg, vgpu_error_t *err)
 {
-        unsigned long long v;
+        cmd_opts_t *o = opaque;
 
         switch (c) {
         case OPT_SYSFS: return vgpu_roots_set (&o->cdi.roots, "sysfs", arg, err) < 0 ? 2 : 0;
@@ -306,14 +286,7 @@ take_option (cmd_opts_t *o, int c, const char *arg, vgpu_error_t *err)
                 return 0;
         case OPT_TYPE: o->type = arg; return 0;
         case OPT_PARENT: o->parent = arg; return 0;
-        case OPT_COUNT:
-                if (vgpu_parse_uint (arg, VGPU_ALLOC_MAX, &v) < 0 || v == 0) {
-                        fprintf (stderr, PROG ": --count \"%.64s\" is not a number between 1 and %d\n", arg,
-                                 VGPU_ALLOC_MAX);
-                        return 2;
-                }
-                o->count = v;
-                return 0;
+        case OPT_COUNT: return vgpu_cli_number (PROG, "count", arg, VGPU_ALLOC_MAX, &o->count);
         case OPT_MINRES:
                 if (vgpu_parse_resolution (arg, &o->min_w, &o->min_h) < 0) {
                         fprintf (stderr, PROG ": --min-resolution \"%.64s\" is not WIDTHxHEIGHT\n", arg);
@@ -322,43 +295,6 @@ take_option (cmd_opts_t *o, int c, const char *arg, vgpu_error_t *err)
                 return 0;
         default: return 2;
         }
-}
-
-static int
-parse (int argc, char **argv, const command_t *cmd, cmd_opts_t *o, vgpu_error_t *err)
-{
-        int c;
-
-        opterr = 0;
-        while ((c = getopt_long (argc, argv, cmd ? "h" : "+h", long_opts, NULL)) != -1) {
-                int r;
-
-                if (c == 'h') {
-                        print_help (stdout, cmd);
-                        exit (0);
-                }
-                if (c == OPT_VERSION && !cmd) {
-                        printf (PROG " " VGPU_VERSION "\n");
-                        exit (0);
-                }
-                if (c == '?' || c == ':')
-                        return usage_error ("unknown option or missing value in", argv[optind - 1]);
-                if (c >= OPT_KIND && c != OPT_VERSION && (!cmd || !command_takes (cmd, opt_name (c)))) {
-                        char flag[64];
-
-                        snprintf (flag, sizeof flag, "--%s", opt_name (c));
-                        return usage_error (cmd ? "option not valid for this command:" : "option before the command:",
-                                            flag);
-                }
-                r = take_option (o, c, optarg, err);
-                if (r == 2 && err->code) {
-                        vgpu_error_print (PROG, err);
-                        return 2;
-                }
-                if (r)
-                        return r;
-        }
-        return 0;
 }
 
 /* Combinations getopt cannot see; fills the defaults. */
@@ -416,6 +352,17 @@ sandbox_profile (const command_t *c)
         return c->run == run_prepare || c->run == run_unprepare ? VGPU_SANDBOX_CDI_PREPARE : VGPU_SANDBOX_CDI_GENERATE;
 }
 
+static const vgpu_cli_t cli = {
+        .prog = PROG,
+        .options = long_opts,
+        .first_command_opt = OPT_KIND,
+        .version_opt = OPT_VERSION,
+        .commands = commands,
+        .n_commands = ARRAY_SIZE (commands),
+        .help = print_help,
+        .take = take_option,
+};
+
 int
 main (int argc, char **argv)
 {
@@ -431,26 +378,9 @@ main (int argc, char **argv)
                 vgpu_error_print (PROG, &err);
                 return 2;
         }
-        r = parse (argc, argv, NULL, &o, &err);
+        r = vgpu_cli_parse (&cli, argc, argv, &o, &cmd, &err);
         if (r)
                 return r;
-        if (optind >= argc) {
-                print_help (stderr, NULL);
-                return 2;
-        }
-        for (size_t i = 0; i < ARRAY_SIZE (commands); i++)
-                if (strcmp (argv[optind], commands[i].name) == 0)
-                        cmd = &commands[i];
-        if (!cmd)
-                return usage_error ("unknown command", argv[optind]);
-        argv += optind;
-        argc -= optind;
-        optind = 1;
-        r = parse (argc, argv, cmd, &o, &err);
-        if (r)
-                return r;
-        if (optind < argc)
-                return usage_error ("unexpected argument", argv[optind]);
         r = finish_options (cmd, &o, &err);
         if (r == 0 && !o.no_sandbox && vgpu_sandbox_enter (sandbox_profile (cmd), &err) < 0)
                 r = 1;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "cli.h"
 #include "config.h"
 #include "oci.h"
 #include "report.h"
@@ -24,13 +25,7 @@ typedef struct cmd_opts {
         unsigned long long count, timeout_ms, pid;
 } cmd_opts_t;
 
-typedef struct command {
-        const char *name;
-        const char *usage; /* options after the command name */
-        const char *help;
-        const char *opts; /* long options this command takes, space-separated */
-        int (*run) (cmd_opts_t *o, vgpu_error_t *err);
-} command_t;
+typedef vgpu_cli_command_t command_t;
 
 static const char common_help[] =
         "  --sysfs-root DIR   sysfs root (env VGPU_SYSFS_ROOT, default /sys)\n"
@@ -40,15 +35,9 @@ static const char common_help[] =
         "  -h, --help         show this help\n";
 
 static int
-usage_error (const char *what, const char *arg)
+run_types (void *opaque, vgpu_error_t *err)
 {
-        fprintf (stderr, PROG ": %s \"%.64s\" (see `" PROG " --help`)\n", what, arg);
-        return 2;
-}
-
-static int
-run_types (cmd_opts_t *o, vgpu_error_t *err)
-{
+        cmd_opts_t *o = opaque;
         vgpu_host_t host;
         int r = vgpu_host_scan (&o->roots, &host, err);
 
@@ -63,8 +52,9 @@ run_types (cmd_opts_t *o, vgpu_error_t *err)
 }
 
 static int
-run_list (cmd_opts_t *o, vgpu_error_t *err)
+run_list (void *opaque, vgpu_error_t *err)
 {
+        cmd_opts_t *o = opaque;
         _cleanup_free_ vgpu_mdev_t *mdevs = NULL;
         _cleanup_free_ vgpu_record_t *recs = NULL;
         size_t n = 0, n_recs = 0;
@@ -82,8 +72,9 @@ run_list (cmd_opts_t *o, vgpu_error_t *err)
 }
 
 static int
-run_allocate (cmd_opts_t *o, vgpu_error_t *err)
+run_allocate (void *opaque, vgpu_error_t *err)
 {
+        cmd_opts_t *o = opaque;
         vgpu_selector_t sel = { .type = o->type, .parent = o->parent, .min_w = o->min_w, .min_h = o->min_h };
         vgpu_owner_info_t who = { .owner = o->owner, .stage = o->stage ? o->stage : "vgpuctl", .pid = (pid_t) o->pid };
         vgpu_mdev_t mdevs[VGPU_ALLOC_MAX];
@@ -102,8 +93,9 @@ run_allocate (cmd_opts_t *o, vgpu_error_t *err)
 }
 
 static int
-run_release (cmd_opts_t *o, vgpu_error_t *err)
+run_release (void *opaque, vgpu_error_t *err)
 {
+        cmd_opts_t *o = opaque;
         unsigned timeout = o->timeout_ms ? (unsigned) o->timeout_ms : VGPU_RELEASE_TIMEOUT_MS;
 
         if (!!o->owner == !!o->uuid)
@@ -114,8 +106,9 @@ run_release (cmd_opts_t *o, vgpu_error_t *err)
 }
 
 static int
-run_gc (cmd_opts_t *o, vgpu_error_t *err)
+run_gc (void *opaque, vgpu_error_t *err)
 {
+        cmd_opts_t *o = opaque;
         _cleanup_free_ vgpu_gc_action_t *acts = NULL;
         size_t n = 0;
         int r;
@@ -198,40 +191,12 @@ static const struct option long_opts[] = {
         { NULL, 0, NULL, 0 },
 };
 
-static const char *
-opt_name (int val)
-{
-        for (size_t i = 0; long_opts[i].name; i++)
-                if (long_opts[i].val == val)
-                        return long_opts[i].name;
-        return "?";
-}
-
-static bool
-command_takes (const command_t *c, const char *name)
-{
-        size_t len = strlen (name);
-
-        for (const char *p = c->opts; (p = strstr (p, name)); p += len)
-                if ((p == c->opts || p[-1] == ' ') && (p[len] == ' ' || p[len] == '\0'))
-                        return true;
-        return false;
-}
-
-static int
-number (const char *name, const char *arg, unsigned long long max, unsigned long long *ret)
-{
-        if (vgpu_parse_uint (arg, max, ret) < 0 || *ret == 0) {
-                fprintf (stderr, PROG ": --%s \"%.64s\" is not a number between 1 and %llu\n", name, arg, max);
-                return 2;
-        }
-        return 0;
-}
-
 /* One option into o; 0, or an exit code for a usage error. */
 static int
-take_option (cmd_opts_t *o, int c, const char *arg, vgpu_error_t *err)
+take_option (void *opaque, int c, const char *arg, vgpu_error_t *err)
 {
+        cmd_opts_t *o = opaque;
+
         switch (c) {
         case OPT_SYSFS: return vgpu_roots_set (&o->roots, "sysfs", arg, err) < 0 ? 2 : 0;
         case OPT_DEV: return vgpu_roots_set (&o->roots, "dev", arg, err) < 0 ? 2 : 0;
@@ -243,9 +208,9 @@ take_option (cmd_opts_t *o, int c, const char *arg, vgpu_error_t *err)
         case OPT_PARENT: o->parent = arg; return 0;
         case OPT_STAGE: o->stage = arg; return 0;
         case OPT_UUID: o->uuid = arg; return 0;
-        case OPT_COUNT: return number ("count", arg, VGPU_ALLOC_MAX, &o->count);
-        case OPT_PID: return number ("pid", arg, 4194304, &o->pid);
-        case OPT_TIMEOUT: return number ("timeout-ms", arg, 3600000, &o->timeout_ms);
+        case OPT_COUNT: return vgpu_cli_number (PROG, "count", arg, VGPU_ALLOC_MAX, &o->count);
+        case OPT_PID: return vgpu_cli_number (PROG, "pid", arg, 4194304, &o->pid);
+        case OPT_TIMEOUT: return vgpu_cli_number (PROG, "timeout-ms", arg, 3600000, &o->timeout_ms);
         case OPT_MINRES:
                 if (vgpu_parse_resolution (arg, &o->min_w, &o->min_h) < 0) {
                         fprintf (stderr, PROG ": --min-resolution \"%.64s\" is not WIDTHxHEIGHT\n", arg);
@@ -256,49 +221,23 @@ take_option (cmd_opts_t *o, int c, const char *arg, vgpu_error_t *err)
         }
 }
 
-static int
-parse (int argc, char **argv, const command_t *cmd, cmd_opts_t *o, vgpu_error_t *err)
-{
-        int c;
-
-        opterr = 0;
-        while ((c = getopt_long (argc, argv, cmd ? "h" : "+h", long_opts, NULL)) != -1) {
-                int r;
-
-                if (c == 'h') {
-                        print_help (stdout, cmd);
-                        exit (0);
-                }
-                if (c == OPT_VERSION && !cmd) {
-                        printf (PROG " " VGPU_VERSION "\n");
-                        exit (0);
-                }
-                if (c == '?' || c == ':')
-                        return usage_error ("unknown option or missing value in", argv[optind - 1]);
-                if (c >= OPT_JSON && c != OPT_VERSION && (!cmd || !command_takes (cmd, opt_name (c)))) {
-                        char flag[64];
-
-                        snprintf (flag, sizeof flag, "--%s", opt_name (c));
-                        return usage_error (cmd ? "option not valid for this command:" : "option before the command:",
-                                            flag);
-                }
-                r = take_option (o, c, optarg, err);
-                if (r == 2 && err->code) {
-                        vgpu_error_print (PROG, err);
-                        return 2;
-                }
-                if (r)
-                        return r;
-        }
-        return 0;
-}
-
 /* types and list only read; the others make and remove mdevs. */
 static vgpu_sandbox_profile_t
 sandbox_profile (const command_t *c)
 {
         return c->run == run_types || c->run == run_list ? VGPU_SANDBOX_VGPUCTL_READ : VGPU_SANDBOX_VGPUCTL_WRITE;
 }
+
+static const vgpu_cli_t cli = {
+        .prog = PROG,
+        .options = long_opts,
+        .first_command_opt = OPT_JSON,
+        .version_opt = OPT_VERSION,
+        .commands = commands,
+        .n_commands = ARRAY_SIZE (commands),
+        .help = print_help,
+        .take = take_option,
+};
 
 int
 main (int argc, char **argv)
@@ -312,26 +251,9 @@ main (int argc, char **argv)
                 vgpu_error_print (PROG, &err);
                 return 2;
         }
-        r = parse (argc, argv, NULL, &o, &err);
+        r = vgpu_cli_parse (&cli, argc, argv, &o, &cmd, &err);
         if (r)
                 return r;
-        if (optind >= argc) {
-                print_help (stderr, NULL);
-                return 2;
-        }
-        for (size_t i = 0; i < ARRAY_SIZE (commands); i++)
-                if (strcmp (argv[optind], commands[i].name) == 0)
-                        cmd = &commands[i];
-        if (!cmd)
-                return usage_error ("unknown command", argv[optind]);
-        argv += optind;
-        argc -= optind;
-        optind = 1;
-        r = parse (argc, argv, cmd, &o, &err);
-        if (r)
-                return r;
-        if (optind < argc)
-                return usage_error ("unexpected argument", argv[optind]);
         if (!o.no_sandbox && vgpu_sandbox_enter (sandbox_profile (cmd), &err) < 0) {
                 vgpu_error_print (PROG, &err);
                 return 1;
