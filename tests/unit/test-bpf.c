@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "bpf.h"
+#include "testutil.h"
 #include "util.h"
 
 typedef struct fixture {
@@ -47,32 +48,6 @@ cgroup2_mount (void)
 }
 
 /* A char major absent from /proc/devices, from the range for local use. */
-static unsigned
-unused_major (void)
-{
-        _cleanup_fclose_ FILE *f = fopen ("/proc/devices", "re");
-        bool used[256] = { false };
-        char line[256];
-        bool chars = false;
-
-        assert_non_null (f);
-        while (fgets (line, sizeof line, f)) {
-                unsigned m;
-
-                if (strncmp (line, "Character", 9) == 0)
-                        chars = true;
-                else if (strncmp (line, "Block", 5) == 0)
-                        chars = false;
-                else if (chars && sscanf (line, "%u", &m) == 1 && m < 256)
-                        used[m] = true;
-        }
-        for (unsigned m = 240; m < 255; m++)
-                if (!used[m])
-                        return m;
-        fail_msg ("no unused char major in 240..254");
-        return 0;
-}
-
 static void
 node_path (const fixture_t *f, const char *name, char *buf, size_t size)
 {
@@ -106,7 +81,7 @@ setup (void **state)
         assert_non_null (f);
         *state = f;
         f->cgroup_fd = -1;
-        f->major = unused_major ();
+        f->major = test_unused_major ();
         strcpy (f->tmp, "/tmp/vgpu-test-bpf.XXXXXX");
         if (!mkdtemp (f->tmp))
                 goto fail;

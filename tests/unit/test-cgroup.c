@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "testutil.h"
 #include "util.h"
 
 #define V1_DEVICES "/sys/fs/cgroup/devices"
@@ -143,18 +144,6 @@ typedef struct fake {
         char dir[PATH_MAX]; /* ROOT/devices/<our own v1 devices path> */
 } fake_t;
 
-static int
-rm_entry (const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-        (void) st;
-        (void) ftw;
-        if (flag == FTW_DP)
-                rmdir (path);
-        else
-                unlink (path);
-        return 0;
-}
-
 static void
 put (const char *dir, const char *name, const char *text)
 {
@@ -211,7 +200,7 @@ fake_teardown (void **state)
         fake_t *f = *state;
 
         if (f && f->root[0])
-                nftw (f->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+                test_rm_tree (f->root);
         free (f);
         return 0;
 }
@@ -318,31 +307,6 @@ typedef struct real {
         int prog_fd;
 } real_t;
 
-static unsigned
-unused_major (void)
-{
-        _cleanup_fclose_ FILE *f = fopen ("/proc/devices", "re");
-        bool used[256] = { false }, chars = false;
-        char line[256];
-
-        assert_non_null (f);
-        while (fgets (line, sizeof line, f)) {
-                unsigned m;
-
-                if (strncmp (line, "Character", 9) == 0)
-                        chars = true;
-                else if (strncmp (line, "Block", 5) == 0)
-                        chars = false;
-                else if (chars && sscanf (line, "%u", &m) == 1 && m < 256)
-                        used[m] = true;
-        }
-        for (unsigned m = 240; m < 255; m++)
-                if (!used[m])
-                        return m;
-        fail_msg ("no unused char major in 240..254");
-        return 0;
-}
-
 static int
 join (const char *cgroup)
 {
@@ -380,7 +344,7 @@ real_setup (void **state, const char *parent)
         assert_non_null (f);
         *state = f;
         f->prog_fd = -1;
-        f->major = unused_major ();
+        f->major = test_unused_major ();
         strcpy (f->tmp, "/tmp/vgpu-test-cgroup.XXXXXX");
         if (!mkdtemp (f->tmp) || pipe (ready) < 0)
                 goto fail;
@@ -436,7 +400,7 @@ real_teardown (void **state)
         if (f->cgroup[0] && rmdir (f->cgroup) < 0 && errno != ENOENT)
                 print_error ("cannot remove cgroup %s: %s\n", f->cgroup, strerror (errno));
         if (f->tmp[0])
-                nftw (f->tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+                test_rm_tree (f->tmp);
         free (f);
         return 0;
 }

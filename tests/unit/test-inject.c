@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "inject.h"
+#include "testutil.h"
 #include "util.h"
 
 typedef struct fixture {
@@ -35,18 +36,6 @@ typedef struct fixture {
         char outside[96];
         pid_t child;
 } fixture_t;
-
-static int
-rm_entry (const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-        (void) st;
-        (void) ftw;
-        if (flag == FTW_DP)
-                rmdir (path);
-        else
-                unlink (path);
-        return 0;
-}
 
 static int
 setup (void **state)
@@ -82,7 +71,7 @@ teardown (void **state)
                 waitpid (f->child, NULL, 0);
         }
         if (f->tmp[0])
-                nftw (f->tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+                test_rm_tree (f->tmp);
         umask (022);
         free (f);
         return 0;

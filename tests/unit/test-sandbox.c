@@ -42,6 +42,7 @@
 #include "inject.h"
 #include "mdev.h"
 #include "sandbox.h"
+#include "testutil.h"
 #include "util.h"
 
 #define REFUSED 1  /* child exit: the call was refused as expected */
@@ -127,14 +128,6 @@ setup_tmp (void)
 }
 
 static int
-rm_entry (const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-        (void) st;
-        (void) ftw;
-        return flag == FTW_DP ? rmdir (path) : unlink (path);
-}
-
-static int
 setup (void **state)
 {
         (void) state;
@@ -147,7 +140,7 @@ teardown (void **state)
 {
         (void) state;
         if (tmp[0])
-                nftw (tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+                test_rm_tree (tmp);
         tmp[0] = '\0';
         return 0;
 }
