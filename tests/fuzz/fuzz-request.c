@@ -33,7 +33,7 @@ check_message (const vgpu_error_t *err)
 static void
 check_name (const char *s, bool auto_ok)
 {
-        static const char allowed[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:-";
+        static const char allowed[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:-+";
         size_t n = strlen (s);
 
         if (auto_ok && strcmp (s, "auto") == 0)
