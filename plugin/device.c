@@ -227,10 +227,11 @@ vgpu_mdev_create (const vgpu_roots_t *roots, const char *parent, const char *typ
                         break;
                 if (vgpu_now_ms () >= deadline) {
                         if (r == 0)
-                                vgpu_error_set (err, ENODEV, "mdev %s of type %s on %s got no IOMMU group within %u ms",
-                                                id, type, parent, timeout_ms);
+                                r = vgpu_error_set (err, ENODEV,
+                                                    "mdev %s of type %s on %s got no IOMMU group within %u ms", id,
+                                                    type, parent, timeout_ms);
                         vgpu_mdev_remove (roots, id, timeout_ms, NULL);
-                        return -err->code;
+                        return r;
                 }
                 usleep (POLL_STEP_MS * 1000);
         }

@@ -81,8 +81,6 @@ run_allocate (void *opaque, vgpu_error_t *err)
         size_t n = 0;
         int r;
 
-        if (!o->owner || !o->type)
-                return vgpu_error_set (err, EINVAL, "allocate needs --owner and --type");
         r = vgpu_allocate (&o->roots, &sel, &who, o->count ? o->count : 1, mdevs, &n, NULL, err);
         if (r < 0)
                 return r;
@@ -98,8 +96,6 @@ run_release (void *opaque, vgpu_error_t *err)
         cmd_opts_t *o = opaque;
         unsigned timeout = o->timeout_ms ? (unsigned) o->timeout_ms : VGPU_RELEASE_TIMEOUT_MS;
 
-        if (!!o->owner == !!o->uuid)
-                return vgpu_error_set (err, EINVAL, "release needs exactly one of --owner and --uuid");
         if (o->uuid)
                 return vgpu_release_uuid (&o->roots, o->uuid, timeout, err);
         return vgpu_release_owner (&o->roots, o->owner, timeout, NULL, err);
@@ -239,6 +235,17 @@ static const vgpu_cli_t cli = {
         .take = take_option,
 };
 
+/* Combinations getopt cannot see: usage errors before anything runs. */
+static int
+check_options (const command_t *cmd, const cmd_opts_t *o)
+{
+        if (cmd->run == run_allocate && (!o->owner || !o->type))
+                return vgpu_cli_usage_error (PROG, "this command needs --owner and --type:", cmd->name);
+        if (cmd->run == run_release && !!o->owner == !!o->uuid)
+                return vgpu_cli_usage_error (PROG, "this command needs exactly one of --owner and --uuid:", cmd->name);
+        return 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -252,6 +259,8 @@ main (int argc, char **argv)
                 return 2;
         }
         r = vgpu_cli_parse (&cli, argc, argv, &o, &cmd, &err);
+        if (r == 0)
+                r = check_options (cmd, &o);
         if (r)
                 return r;
         if (!o.no_sandbox && vgpu_sandbox_enter (sandbox_profile (cmd), &err) < 0) {
@@ -261,7 +270,7 @@ main (int argc, char **argv)
         r = cmd->run (&o, &err);
         if (r < 0) {
                 vgpu_error_print (PROG, &err);
-                return err.code == EINVAL && strstr (err.msg, "needs") ? 2 : 1;
+                return 1;
         }
         return 0;
 }

@@ -80,6 +80,9 @@ EXPECT_RC=2 expect_fail "flag of another command" 'option not valid for this com
 EXPECT_RC=2 expect_fail "unknown command" '^vgpuctl: unknown command "frobnicate"' ctl frobnicate
 EXPECT_RC=2 expect_fail "bad count" '^vgpuctl: --count "0" is not a number between 1 and 16$' ctl allocate --owner a --type auto --count 0
 EXPECT_RC=2 expect_fail "bad resolution" '^vgpuctl: --min-resolution "19x" is not WIDTHxHEIGHT$' ctl allocate --owner a --type auto --min-resolution 19x
+EXPECT_RC=2 expect_fail "allocate without --type" '^vgpuctl: this command needs --owner and --type: "allocate"' ctl allocate --owner a
+EXPECT_RC=2 expect_fail "release with both --owner and --uuid" '^vgpuctl: this command needs exactly one of --owner and --uuid: "release"' \
+	ctl release --owner a --uuid 83b8f4f2-509f-382f-3c1e-e6bfe0fa1001
 for c in types list allocate release gc; do
 	ok "$c --help" ctl $c --help
 done
