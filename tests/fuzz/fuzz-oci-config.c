@@ -12,19 +12,10 @@
 #include <string.h>
 
 #include "json.h"
+#include "fuzz-check.h"
 #include "oci.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
-
-static void
-check_message (const vgpu_error_t *err)
-{
-        if (err->code <= 0 || err->msg[0] == '\0')
-                abort ();
-        for (const char *p = err->msg; *p; p++)
-                if ((unsigned char) *p < 0x20 || (unsigned char) *p >= 0x7f)
-                        abort ();
-}
 
 static const vgpu_plan_t plan = {
         .nodes = { { "/dev/vfio/vfio", 10, 196, 0666 }, { "/dev/vfio/12", 246, 0, 0666 } },

@@ -10,19 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz-check.h"
 #include "oci.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
-
-static void
-check_message (const vgpu_error_t *err)
-{
-        if (err->code <= 0 || err->msg[0] == '\0')
-                abort ();
-        for (const char *p = err->msg; *p; p++)
-                if ((unsigned char) *p < 0x20 || (unsigned char) *p >= 0x7f)
-                        abort ();
-}
 
 static void
 check_state (const vgpu_oci_state_t *s)

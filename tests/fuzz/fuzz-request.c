@@ -14,21 +14,12 @@
 #include <string.h>
 
 #include "json.h"
+#include "fuzz-check.h"
 #include "oci.h"
 
 #define N_FIELDS 6
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
-
-static void
-check_message (const vgpu_error_t *err)
-{
-        if (err->code <= 0 || err->msg[0] == '\0')
-                abort ();
-        for (const char *p = err->msg; *p; p++)
-                if ((unsigned char) *p < 0x20 || (unsigned char) *p >= 0x7f)
-                        abort ();
-}
 
 static void
 check_name (const char *s, bool auto_ok)
