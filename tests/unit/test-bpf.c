@@ -14,13 +14,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,18 +33,6 @@ typedef struct fixture {
         unsigned major; /* a char major with no driver */
 } fixture_t;
 
-static const char *
-cgroup2_mount (void)
-{
-        static const char *const candidates[] = { "/sys/fs/cgroup/unified", "/sys/fs/cgroup" };
-        struct statfs s;
-
-        for (size_t i = 0; i < ARRAY_SIZE (candidates); i++)
-                if (statfs (candidates[i], &s) == 0 && s.f_type == CGROUP2_SUPER_MAGIC)
-                        return candidates[i];
-        return NULL;
-}
-
 /* A char major absent from /proc/devices, from the range for local use. */
 static void
 node_path (const fixture_t *f, const char *name, char *buf, size_t size)
@@ -60,7 +46,7 @@ static int teardown (void **state);
 static int
 setup (void **state)
 {
-        const char *mnt = cgroup2_mount ();
+        const char *mnt = test_cgroup2_mount ();
         static const struct {
                 const char *name;
                 unsigned maj, min;

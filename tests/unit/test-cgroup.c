@@ -16,14 +16,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
-#include <linux/magic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -430,22 +428,10 @@ v1_setup (void **state)
         return 0;
 }
 
-static const char *
-cgroup2_mount (void)
-{
-        static const char *const candidates[] = { "/sys/fs/cgroup/unified", "/sys/fs/cgroup" };
-        struct statfs s;
-
-        for (size_t i = 0; i < ARRAY_SIZE (candidates); i++)
-                if (statfs (candidates[i], &s) == 0 && s.f_type == CGROUP2_SUPER_MAGIC)
-                        return candidates[i];
-        return NULL;
-}
-
 static int
 v2_setup (void **state)
 {
-        const char *mnt = cgroup2_mount ();
+        const char *mnt = test_cgroup2_mount ();
         vgpu_node_t null_only[] = { node (1, 3) };
         _cleanup_free_ struct bpf_insn *insns = NULL;
         _cleanup_close_ int dir = -1;
@@ -548,7 +534,7 @@ test_real_v2_allow_and_undo (void **state)
         vgpu_node_t nodes[] = { node (f->major, 0) };
         vgpu_cgroup_undo_t undo;
         vgpu_error_t err = { 0 };
-        const char *mnt = cgroup2_mount ();
+        const char *mnt = test_cgroup2_mount ();
 
         assert_int_equal (probe (f, "ours"), EPERM);
         assert_int_equal (probe (f, "null"), 0);

@@ -7,9 +7,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <ftw.h>
+#include <linux/magic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -55,4 +57,16 @@ void
 test_rm_tree (const char *path)
 {
         nftw (path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+const char *
+test_cgroup2_mount (void)
+{
+        static const char *const candidates[] = { "/sys/fs/cgroup/unified", "/sys/fs/cgroup" };
+        struct statfs s;
+
+        for (size_t i = 0; i < ARRAY_SIZE (candidates); i++)
+                if (statfs (candidates[i], &s) == 0 && s.f_type == CGROUP2_SUPER_MAGIC)
+                        return candidates[i];
+        return NULL;
 }

@@ -8,3 +8,7 @@ unsigned test_unused_major (void);
 
 /* rm -rf path, not following symlinks. */
 void test_rm_tree (const char *path);
+
+/* The cgroup2 mount (/sys/fs/cgroup/unified on a hybrid host, else
+ * /sys/fs/cgroup), or NULL when there is none. */
+const char *test_cgroup2_mount (void);
