@@ -1,6 +1,6 @@
 /* vgpu-cdi — the CDI spec generator of vgpu-toolkit.
  *
- * Parses arguments and calls the plugin library (cdi.h); every path, JSON key
+ * Parses arguments and calls the CDI library (cdi/); every path, JSON key
  * and output spelling lives there.  Exit 0 success, 1 failure (a stale spec
  * for `check`), 2 usage. */
 #include <getopt.h>
@@ -9,10 +9,12 @@
 #include <string.h>
 
 #include "alloc.h"
-#include "cdi.h"
+#include "cdi-claim.h"
+#include "cdi-gen.h"
+#include "cdi-pool.h"
+#include "cdi-spec.h"
 #include "cli.h"
 #include "config.h"
-#include "oci.h"
 #include "sandbox.h"
 #include "util.h"
 
@@ -25,7 +27,8 @@ typedef struct cmd_opts {
         vgpu_cdi_pool_req_t pools[MAX_POOLS];
         const char *pool_args[MAX_POOLS];
         size_t n_pools;
-        bool adopt, no_sandbox;
+        vgpu_cli_common_t common;
+        bool adopt;
         unsigned min_w, min_h;
         unsigned long long count;
         char default_output[PATH_MAX];
@@ -33,14 +36,8 @@ typedef struct cmd_opts {
 
 typedef vgpu_cli_command_t command_t;
 
-static const char common_help[] =
-        "  --kind VENDOR/CLASS   CDI kind (default " VGPU_CDI_KIND ")\n"
-        "  --spec-dir DIR        CDI spec directory (default " VGPU_CDI_SPEC_DIR ")\n"
-        "  --sysfs-root DIR      sysfs root (env VGPU_SYSFS_ROOT, default /sys)\n"
-        "  --dev-root DIR        dev root (env VGPU_DEV_ROOT, default /dev)\n"
-        "  --state-dir DIR       ledger directory (env VGPU_STATE_DIR, default /run/vgpu-toolkit)\n"
-        "  --no-sandbox          debugging only: keep every privilege (README, Privileges)\n"
-        "  -h, --help            show this help\n";
+static const char globals_help[] = "  --kind VENDOR/CLASS   CDI kind (default " VGPU_CDI_KIND ")\n"
+                                   "  --spec-dir DIR        CDI spec directory (default " VGPU_CDI_SPEC_DIR ")\n";
 
 static int
 usage_error (const char *what, const char *arg)
@@ -101,28 +98,6 @@ run_remove (void *opaque, vgpu_error_t *err)
         return vgpu_cdi_remove (&o->cdi, o->output, err);
 }
 
-static const command_t commands[] = {
-        { "generate",
-          "[--output FILE|-] [--hook-path PATH] [--pool TYPE=N | --pool N --type TYPE]... [--pool-from-existing] "
-          "[--persist] [--mdevctl-dir DIR]",
-          "Write the CDI spec: a device per vGPU type and `auto`, or per pool mdev.\n"
-          "Dynamic devices run vgpu-hook, which makes the mdev with the container; pool devices\n"
-          "name a pre-made mdev, by its index and by its UUID.",
-          "kind spec-dir output hook-path pool type pool-from-existing persist mdevctl-dir", run_generate },
-        { "prepare", "--claim ID --type TYPE|auto [--parent P] [--min-resolution WxH] [--count N]",
-          "Allocate a claim's mdevs and write its spec; prints the CDI device name (node agents, DRA).",
-          "kind spec-dir claim type parent min-resolution count", run_prepare },
-        { "unprepare", "--claim ID", "Remove a claim's spec and release its mdevs.", "kind spec-dir claim",
-          run_unprepare },
-        { "list", "[--output FILE | --claim ID]", "Print the fully qualified device names of a spec.",
-          "kind spec-dir output claim", run_list },
-        { "check", "[--output FILE | --claim ID]", "Say whether a spec still matches the host; exit 1 when stale.",
-          "kind spec-dir output claim", run_check },
-        { "remove", "[--output FILE] [--mdevctl-dir DIR]",
-          "Remove a spec and release the pool mdevs it names (with their mdevctl definitions).",
-          "kind spec-dir output mdevctl-dir", run_remove },
-};
-
 static const char generate_help[] =
         "  --output FILE|-       spec file (default DIR/VENDOR-CLASS.json in --spec-dir), - for stdout\n"
         "  --hook-path PATH      vgpu-hook for dynamic devices (default " VGPU_HOOK_PATH ")\n"
@@ -132,30 +107,41 @@ static const char generate_help[] =
         "  --persist             with --pool: also write mdevctl definitions (start auto)\n"
         "  --mdevctl-dir DIR     mdevctl's definitions (default " VGPU_CDI_MDEVCTL_DIR ")\n";
 
-static void
-print_help (FILE *out, const command_t *c)
-{
-        if (c) {
-                fprintf (out, "Usage: " PROG " [OPTIONS] %s %s\n\n%s\n\nOptions:\n%s%s", c->name, c->usage, c->help,
-                         c->run == run_generate ? generate_help : "", common_help);
-                return;
-        }
-        fprintf (out, "Usage: " PROG
-                      " [OPTIONS] COMMAND [ARGS]\n\nCDI specs that give containers Intel GVT-g vGPUs.\n\nCommands:\n");
-        for (size_t i = 0; i < ARRAY_SIZE (commands); i++)
-                fprintf (out, "  %-10s %s\n", commands[i].name, strtok (strdupa (commands[i].help), "\n"));
-        fprintf (out,
-                 "\nOptions:\n%s  --version             print the version\n\n`" PROG
-                 " COMMAND --help` shows a command's options.\n",
-                 common_help);
-}
+static const char spec_help[] = "  --output FILE         the spec (default DIR/VENDOR-CLASS.json in --spec-dir)\n"
+                                "  --claim ID            the claim's spec\n";
+
+static const command_t commands[] = {
+        { "generate",
+          "[--output FILE|-] [--hook-path PATH] [--pool TYPE=N | --pool N --type TYPE]... [--pool-from-existing] "
+          "[--persist] [--mdevctl-dir DIR]",
+          "Write the CDI spec: a device per vGPU type and `auto`, or per pool mdev.\n"
+          "Dynamic devices run vgpu-hook, which makes the mdev with the container; pool devices\n"
+          "name a pre-made mdev, by its index and by its UUID.",
+          "output hook-path pool type pool-from-existing persist mdevctl-dir", generate_help, run_generate },
+        { "prepare", "--claim ID --type TYPE|auto [--parent P] [--min-resolution WxH] [--count N]",
+          "Allocate a claim's mdevs and write its spec; prints the CDI device name (node agents, DRA).",
+          "claim type parent min-resolution count",
+          "  --claim ID            the claim\n"
+          "  --type TYPE|auto      a type id, or auto\n"
+          "  --parent P            only this parent\n"
+          "  --min-resolution WxH  for auto: the smallest resolution (default 1920x1200)\n"
+          "  --count N             how many mdevs (default 1)\n",
+          run_prepare },
+        { "unprepare", "--claim ID", "Remove a claim's spec and release its mdevs.", "claim",
+          "  --claim ID            the claim\n", run_unprepare },
+        { "list", "[--output FILE | --claim ID]", "Print the fully qualified device names of a spec.", "output claim",
+          spec_help, run_list },
+        { "check", "[--output FILE | --claim ID]", "Say whether a spec still matches the host; exit 1 when stale.",
+          "output claim", spec_help, run_check },
+        { "remove", "[--output FILE] [--mdevctl-dir DIR]",
+          "Remove a spec and release the pool mdevs it names (with their mdevctl definitions).", "output mdevctl-dir",
+          "  --output FILE         the spec (default DIR/VENDOR-CLASS.json in --spec-dir)\n"
+          "  --mdevctl-dir DIR     mdevctl's definitions (default " VGPU_CDI_MDEVCTL_DIR ")\n",
+          run_remove },
+};
 
 enum {
-        OPT_SYSFS = 256,
-        OPT_DEV,
-        OPT_STATE,
-        OPT_NO_SANDBOX,
-        OPT_KIND,
+        OPT_KIND = VGPU_CLI_FIRST_OPT,
         OPT_SPEC_DIR,
         OPT_OUTPUT,
         OPT_HOOK,
@@ -168,30 +154,16 @@ enum {
         OPT_PARENT,
         OPT_MINRES,
         OPT_COUNT,
-        OPT_VERSION
 };
 
 static const struct option long_opts[] = {
-        { "sysfs-root", required_argument, NULL, OPT_SYSFS },
-        { "dev-root", required_argument, NULL, OPT_DEV },
-        { "state-dir", required_argument, NULL, OPT_STATE },
-        { "kind", required_argument, NULL, OPT_KIND },
-        { "spec-dir", required_argument, NULL, OPT_SPEC_DIR },
-        { "output", required_argument, NULL, OPT_OUTPUT },
-        { "hook-path", required_argument, NULL, OPT_HOOK },
-        { "pool", required_argument, NULL, OPT_POOL },
-        { "pool-from-existing", no_argument, NULL, OPT_ADOPT },
-        { "persist", no_argument, NULL, OPT_PERSIST },
-        { "mdevctl-dir", required_argument, NULL, OPT_MDEVCTL },
-        { "claim", required_argument, NULL, OPT_CLAIM },
-        { "type", required_argument, NULL, OPT_TYPE },
-        { "parent", required_argument, NULL, OPT_PARENT },
-        { "min-resolution", required_argument, NULL, OPT_MINRES },
-        { "count", required_argument, NULL, OPT_COUNT },
-        { "help", no_argument, NULL, 'h' },
-        { "version", no_argument, NULL, OPT_VERSION },
-        { "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
-        { NULL, 0, NULL, 0 },
+        { "kind", required_argument, NULL, OPT_KIND },     { "spec-dir", required_argument, NULL, OPT_SPEC_DIR },
+        { "output", required_argument, NULL, OPT_OUTPUT }, { "hook-path", required_argument, NULL, OPT_HOOK },
+        { "pool", required_argument, NULL, OPT_POOL },     { "pool-from-existing", no_argument, NULL, OPT_ADOPT },
+        { "persist", no_argument, NULL, OPT_PERSIST },     { "mdevctl-dir", required_argument, NULL, OPT_MDEVCTL },
+        { "claim", required_argument, NULL, OPT_CLAIM },   { "type", required_argument, NULL, OPT_TYPE },
+        { "parent", required_argument, NULL, OPT_PARENT }, { "min-resolution", required_argument, NULL, OPT_MINRES },
+        { "count", required_argument, NULL, OPT_COUNT },   { NULL, 0, NULL, 0 },
 };
 
 static int
@@ -256,10 +228,6 @@ take_option (void *opaque, int c, const char *arg, vgpu_error_t *err)
         cmd_opts_t *o = opaque;
 
         switch (c) {
-        case OPT_SYSFS: return vgpu_roots_set (&o->cdi.roots, "sysfs", arg, err) < 0 ? 2 : 0;
-        case OPT_DEV: return vgpu_roots_set (&o->cdi.roots, "dev", arg, err) < 0 ? 2 : 0;
-        case OPT_STATE: return vgpu_roots_set (&o->cdi.roots, "state", arg, err) < 0 ? 2 : 0;
-        case OPT_NO_SANDBOX: o->no_sandbox = true; return 0;
         case OPT_KIND:
                 if (vgpu_cdi_kind_check (arg, err) < 0) {
                         vgpu_error_prefix (err, "--kind \"%.64s\"", arg);
@@ -354,12 +322,14 @@ sandbox_profile (const command_t *c)
 
 static const vgpu_cli_t cli = {
         .prog = PROG,
+        .usage = "[OPTIONS] COMMAND [ARGS]",
+        .summary = "CDI specs that give containers Intel GVT-g vGPUs.",
+        .command_word = "command",
         .options = long_opts,
-        .first_command_opt = OPT_KIND,
-        .version_opt = OPT_VERSION,
+        .globals = "kind spec-dir",
+        .globals_help = globals_help,
         .commands = commands,
         .n_commands = ARRAY_SIZE (commands),
-        .help = print_help,
         .take = take_option,
 };
 
@@ -374,15 +344,12 @@ main (int argc, char **argv)
         const command_t *cmd = NULL;
         int r;
 
-        if (vgpu_roots_init (&o.cdi.roots, &err) < 0) {
-                vgpu_error_print (PROG, &err);
-                return 2;
-        }
-        r = vgpu_cli_parse (&cli, argc, argv, &o, &cmd, &err);
+        r = vgpu_cli_parse (&cli, argc, argv, &o, &o.common, &cmd, &err);
         if (r)
                 return r;
+        o.cdi.roots = o.common.roots;
         r = finish_options (cmd, &o, &err);
-        if (r == 0 && !o.no_sandbox && vgpu_sandbox_enter (sandbox_profile (cmd), &err) < 0)
+        if (r == 0 && !o.common.no_sandbox && vgpu_sandbox_enter (sandbox_profile (cmd), &err) < 0)
                 r = 1;
         else if (r == 0)
                 r = cmd->run (&o, &err) < 0 ? 1 : 0;

@@ -13,6 +13,7 @@
 
 #include "error.h"
 #include "ledger.h"
+#include "device.h"
 #include "mdev.h"
 #include "policy.h"
 #include "roots.h"

@@ -1,10 +1,6 @@
-/* device.c — create, look up and remove single mdevs (declared in mdev.h).
- *
- * Create writes the lowercase UUID in one write, as the kernel wants, then
- * waits for the device and its IOMMU group; any later failure removes the
- * device again so a failed create leaves nothing.  Remove runs the blocking
- * write in a detached grandchild so callers get a bounded wait. */
-#include "mdev.h"
+/* device.c — see device.h.  Remove runs the blocking write in a detached
+ * grandchild so callers get a bounded wait. */
+#include "device.h"
 
 #include <fcntl.h>
 #include <poll.h>

@@ -99,3 +99,45 @@ vgpu_json_int (json_object *obj, const char *key, long long fallback)
                 return fallback;
         return (long long) json_object_get_int64 (v);
 }
+
+/* A value from the container made fit for a one-line message: at most
+ * VGPU_QUOTE_MAX bytes, with quotes, backslashes and non-printables escaped. */
+const char *
+vgpu_quote (const char *s, size_t len, char buf[VGPU_QUOTE_BUF])
+{
+        size_t o = 0;
+
+        for (size_t i = 0; i < len && i < VGPU_QUOTE_MAX; i++) {
+                unsigned char c = (unsigned char) s[i];
+
+                if (c == '"' || c == '\\')
+                        o += (size_t) snprintf (buf + o, VGPU_QUOTE_BUF - o, "\\%c", c);
+                else if (c < 0x20 || c >= 0x7f)
+                        o += (size_t) snprintf (buf + o, VGPU_QUOTE_BUF - o, "\\x%02x", c);
+                else
+                        buf[o++] = (char) c;
+        }
+        buf[o] = '\0';
+        if (len > VGPU_QUOTE_MAX)
+                strcpy (buf + o, "...");
+        return buf;
+}
+
+/* The text of a string value; json-c keeps "\u0000" inside strings, and no
+ * caller wants a NUL cut short. */
+int
+vgpu_json_text (json_object *v, const char *label, const char **ret, vgpu_error_t *err)
+{
+        char q[VGPU_QUOTE_BUF];
+        const char *s;
+        size_t len;
+
+        if (!json_object_is_type (v, json_type_string))
+                return vgpu_error_set (err, EINVAL, "%s must be a string", label);
+        s = json_object_get_string (v);
+        len = (size_t) json_object_get_string_len (v);
+        if (strlen (s) != len)
+                return vgpu_error_set (err, EINVAL, "%s \"%s\" contains a NUL byte", label, vgpu_quote (s, len, q));
+        *ret = s;
+        return 0;
+}

@@ -40,3 +40,16 @@ int vgpu_json_check (json_object *obj, const vgpu_json_field_t *fields, size_t n
 /* Typed getters for fields already checked (NULL / fallback when absent). */
 const char *vgpu_json_str (json_object *obj, const char *key);
 long long vgpu_json_int (json_object *obj, const char *key, long long fallback);
+
+#define VGPU_QUOTE_MAX 64
+#define VGPU_QUOTE_BUF (VGPU_QUOTE_MAX * 4 + 4) /* every byte as "\xNN", then "..." */
+
+/* A value from outside (a container, a config file, a command line) made fit
+ * for a one-line error message: at most VGPU_QUOTE_MAX of its len bytes,
+ * quotes, backslashes and non-printables escaped, "..." when cut.  Returns
+ * buf. */
+const char *vgpu_quote (const char *s, size_t len, char buf[VGPU_QUOTE_BUF]);
+
+/* The text of a JSON string; -EINVAL naming label when v is not a string or
+ * holds an embedded NUL ("\u0000" would cut it short).  ret set on success. */
+int vgpu_json_text (json_object *v, const char *label, const char **ret, vgpu_error_t *err);

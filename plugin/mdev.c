@@ -4,18 +4,12 @@
 
 #include <ctype.h>
 #include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <uuid/uuid.h>
 
 #include "util.h"
-
-#define POLL_STEP_MS 2
 
 /* ASCII only, whatever the locale: names become sysfs path components;
  * one component, never "." or "..". */

@@ -8,9 +8,6 @@
 
 #include "util.h"
 
-#define VFIO_MISC_MAJOR 10
-#define VFIO_MISC_MINOR 196
-
 static int
 add_node (vgpu_plan_t *plan, const char *path, unsigned major, unsigned minor, mode_t mode, vgpu_error_t *err)
 {
@@ -122,7 +119,7 @@ vgpu_plan_build (const vgpu_roots_t *roots, const vgpu_mdev_t *mdevs, size_t n, 
 
         if (n == 0)
                 return vgpu_error_set (err, EINVAL, "a plan needs at least one mdev");
-        r = add_node (&plan, "/dev/vfio/vfio", VFIO_MISC_MAJOR, VFIO_MISC_MINOR, 0666, err);
+        r = add_node (&plan, VGPU_VFIO_CONTAINER_PATH, VGPU_VFIO_CONTAINER_MAJOR, VGPU_VFIO_CONTAINER_MINOR, 0666, err);
         for (size_t i = 0; r == 0 && i < n; i++) {
                 char path[64];
 
@@ -143,4 +140,11 @@ vgpu_plan_build (const vgpu_roots_t *roots, const vgpu_mdev_t *mdevs, size_t n, 
                 return r;
         *ret = plan;
         return 0;
+}
+
+void
+vgpu_plan_vfio_container (vgpu_plan_t *ret)
+{
+        *ret = (vgpu_plan_t) { 0 };
+        add_node (ret, VGPU_VFIO_CONTAINER_PATH, VGPU_VFIO_CONTAINER_MAJOR, VGPU_VFIO_CONTAINER_MINOR, 0666, NULL);
 }

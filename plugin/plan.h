@@ -10,8 +10,13 @@
 #include <sys/types.h>
 
 #include "error.h"
-#include "mdev.h"
+#include "device.h"
 #include "roots.h"
+
+/* The VFIO container node, misc 10:196, the same on every kernel. */
+#define VGPU_VFIO_CONTAINER_PATH "/dev/vfio/vfio"
+#define VGPU_VFIO_CONTAINER_MAJOR 10
+#define VGPU_VFIO_CONTAINER_MINOR 196
 
 #define VGPU_PLAN_MAX_NODES 32
 #define VGPU_PLAN_MAX_ENV 8
@@ -33,3 +38,7 @@ typedef struct vgpu_plan {
  * env values become comma-separated lists). */
 int vgpu_plan_build (const vgpu_roots_t *roots, const vgpu_mdev_t *mdevs, size_t n, vgpu_plan_t *ret,
                      vgpu_error_t *err);
+
+/* A plan of the VFIO container node alone: all a CDI device can name before
+ * its mdev exists (the hook adds the group node when it makes the mdev). */
+void vgpu_plan_vfio_container (vgpu_plan_t *ret);

@@ -26,3 +26,9 @@ typedef struct vgpu_choice {
 /* Pick a parent and type with an instance left.  Errors: ENOENT (unknown type
  * or parent), ENOSPC ("no instance of TYPE left on PARENT (0 available)"). */
 int vgpu_select (const vgpu_host_t *host, const vgpu_selector_t *sel, vgpu_choice_t *ret, vgpu_error_t *err);
+
+/* 0 when the host offers the type (on parent, if given) or `auto` has a type
+ * to pick, even with no instance left right now; the ENOENT of vgpu_select
+ * otherwise.  A spec or a pool may name such a type: an instance may free
+ * up before a container asks. */
+int vgpu_type_offered (const vgpu_host_t *host, const char *type, const char *parent, vgpu_error_t *err);

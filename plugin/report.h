@@ -8,6 +8,7 @@
 
 #include "alloc.h"
 #include "ledger.h"
+#include "device.h"
 #include "mdev.h"
 
 /* mdevctl types layout, byte for byte. */

@@ -6,31 +6,41 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int
-set_path (char *dst, const char *which, const char *path, vgpu_error_t *err)
-{
-        size_t len = strlen (path);
+const vgpu_root_info_t vgpu_root_infos[VGPU_N_ROOTS] = {
+        { "sysfs", "--sysfs-root", "VGPU_SYSFS_ROOT", VGPU_DEFAULT_SYSFS, "sysfs root",
+          offsetof (vgpu_roots_t, sysfs) },
+        { "dev", "--dev-root", "VGPU_DEV_ROOT", VGPU_DEFAULT_DEV, "dev root", offsetof (vgpu_roots_t, dev) },
+        { "state", "--state-dir", "VGPU_STATE_DIR", VGPU_DEFAULT_STATE, "ledger directory",
+          offsetof (vgpu_roots_t, state) },
+};
 
-        if (path[0] != '/')
-                return vgpu_error_set (err, EINVAL, "%s root \"%s\" is not an absolute path", which, path);
-        if (len >= PATH_MAX)
-                return vgpu_error_set (err, ENAMETOOLONG, "%s root is longer than %d bytes", which, PATH_MAX - 1);
-        while (len > 1 && path[len - 1] == '/')
-                len--;
-        memcpy (dst, path, len);
-        dst[len] = '\0';
-        return 0;
+const char *
+vgpu_roots_get (const vgpu_roots_t *roots, size_t i)
+{
+        return (const char *) roots + vgpu_root_infos[i].offset;
 }
 
 int
 vgpu_roots_set (vgpu_roots_t *roots, const char *which, const char *path, vgpu_error_t *err)
 {
-        if (strcmp (which, "sysfs") == 0)
-                return set_path (roots->sysfs, which, path, err);
-        if (strcmp (which, "dev") == 0)
-                return set_path (roots->dev, which, path, err);
-        if (strcmp (which, "state") == 0)
-                return set_path (roots->state, which, path, err);
+        size_t len = strlen (path);
+
+        for (size_t i = 0; i < VGPU_N_ROOTS; i++) {
+                char *dst = (char *) roots + vgpu_root_infos[i].offset;
+
+                if (strcmp (which, vgpu_root_infos[i].which) != 0)
+                        continue;
+                if (path[0] != '/')
+                        return vgpu_error_set (err, EINVAL, "%s root \"%s\" is not an absolute path", which, path);
+                if (len >= PATH_MAX)
+                        return vgpu_error_set (err, ENAMETOOLONG, "%s root is longer than %d bytes", which,
+                                               PATH_MAX - 1);
+                while (len > 1 && path[len - 1] == '/')
+                        len--;
+                memcpy (dst, path, len);
+                dst[len] = '\0';
+                return 0;
+        }
         return vgpu_error_set (err, EINVAL, "unknown root \"%s\"", which);
 }
 
@@ -47,21 +57,14 @@ vgpu_roots_open_sysfs (const vgpu_roots_t *roots, vgpu_error_t *err)
 int
 vgpu_roots_init (vgpu_roots_t *roots, vgpu_error_t *err)
 {
-        static const struct {
-                const char *which, *env, *def;
-        } table[] = {
-                { "sysfs", "VGPU_SYSFS_ROOT", VGPU_DEFAULT_SYSFS },
-                { "dev", "VGPU_DEV_ROOT", VGPU_DEFAULT_DEV },
-                { "state", "VGPU_STATE_DIR", VGPU_DEFAULT_STATE },
-        };
-
-        for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
-                const char *v = getenv (table[i].env);
+        for (size_t i = 0; i < VGPU_N_ROOTS; i++) {
+                const vgpu_root_info_t *info = &vgpu_root_infos[i];
+                const char *v = getenv (info->env);
                 int r;
 
-                r = vgpu_roots_set (roots, table[i].which, v && *v ? v : table[i].def, err);
+                r = vgpu_roots_set (roots, info->which, v && *v ? v : info->def, err);
                 if (r < 0)
-                        return vgpu_error_prefix (err, "%s", table[i].env);
+                        return vgpu_error_prefix (err, "%s", info->env);
         }
         return 0;
 }

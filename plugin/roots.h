@@ -1,12 +1,15 @@
 /* roots.h — the three roots every host path hangs off.
  *
  * sysfs (/sys), dev (/dev) and state (/run/vgpu-toolkit); each overridable by
- * a flag and by VGPU_SYSFS_ROOT / VGPU_DEV_ROOT / VGPU_STATE_DIR.  Hooks take
- * them from their own configuration (argv, hook env), never from the
- * container. */
+ * a flag (--sysfs-root, --dev-root, --state-dir) and by VGPU_SYSFS_ROOT /
+ * VGPU_DEV_ROOT / VGPU_STATE_DIR.  Hooks take them from their own
+ * configuration (argv, hook env), never from the container.  The table below
+ * is the one place their flags, variables and defaults are spelt: the
+ * command-line frame and the hooks written into CDI specs read it. */
 #pragma once
 
 #include <limits.h>
+#include <stddef.h>
 
 #include "error.h"
 
@@ -19,6 +22,21 @@ typedef struct vgpu_roots {
 #define VGPU_DEFAULT_SYSFS "/sys"
 #define VGPU_DEFAULT_DEV "/dev"
 #define VGPU_DEFAULT_STATE "/run/vgpu-toolkit"
+
+typedef struct vgpu_root_info {
+        const char *which; /* "sysfs", as vgpu_roots_set takes it */
+        const char *flag;  /* "--sysfs-root" */
+        const char *env;   /* "VGPU_SYSFS_ROOT" */
+        const char *def;   /* VGPU_DEFAULT_SYSFS */
+        const char *what;  /* for help: "sysfs root" */
+        size_t offset;     /* of its path in vgpu_roots_t */
+} vgpu_root_info_t;
+
+#define VGPU_N_ROOTS 3
+extern const vgpu_root_info_t vgpu_root_infos[VGPU_N_ROOTS];
+
+/* The path of root i (an index into vgpu_root_infos). */
+const char *vgpu_roots_get (const vgpu_roots_t *roots, size_t i);
 
 /* Defaults, then the environment. */
 int vgpu_roots_init (vgpu_roots_t *roots, vgpu_error_t *err);

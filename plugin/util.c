@@ -178,6 +178,25 @@ vgpu_copy (char *dst, size_t size, const char *src)
         return dst;
 }
 
+int
+vgpu_parse_resolution (const char *s, unsigned *ret_w, unsigned *ret_h)
+{
+        unsigned long long w, h;
+        const char *x;
+        char buf[16];
+
+        if (!s || !(x = strchr (s, 'x')) || (size_t) (x - s) >= sizeof buf)
+                return -EINVAL;
+        memcpy (buf, s, (size_t) (x - s));
+        buf[x - s] = '\0';
+        if (vgpu_parse_uint (buf, VGPU_RESOLUTION_MAX, &w) < 0 ||
+            vgpu_parse_uint (x + 1, VGPU_RESOLUTION_MAX, &h) < 0 || w == 0 || h == 0)
+                return -EINVAL;
+        *ret_w = (unsigned) w;
+        *ret_h = (unsigned) h;
+        return 0;
+}
+
 long long
 vgpu_now_ms (void)
 {

@@ -90,12 +90,19 @@ int vgpu_parse_uint (const char *s, unsigned long long max, unsigned long long *
 /* Parse "MAJ:MIN" (as in sysfs `dev` files). */
 int vgpu_parse_devnum (const char *s, unsigned *ret_major, unsigned *ret_minor);
 
+/* "WIDTHxHEIGHT", decimal, each 1..VGPU_RESOLUTION_MAX: the one parser of a
+ * display resolution, for requests, flags and GVT-g type descriptions alike
+ * (it sits here, below gvt.c and policy.c, which both need it). */
+#define VGPU_RESOLUTION_MAX 16384
+int vgpu_parse_resolution (const char *s, unsigned *ret_w, unsigned *ret_h);
+
 /* Copy src into dst[size], cut if longer; returns dst. */
 char *vgpu_copy (char *dst, size_t size, const char *src);
 
 /* Monotonic milliseconds. */
 long long vgpu_now_ms (void);
 
-/* Crash-consistency tests: in builds with -Dcrashpoints=true, SIGKILL the
- * process at the named step when VGPU_CRASH_AT names it. */
+/* Crash-consistency tests: in the library built with -DVGPU_CRASHPOINTS
+ * (plugin/meson.build's libvgpu-crash, never installed), SIGKILL the process
+ * at the named step when VGPU_CRASH_AT names it; a no-op otherwise. */
 void vgpu_crashpoint (const char *step);

@@ -10,16 +10,16 @@
 #include "alloc.h"
 #include "cli.h"
 #include "config.h"
-#include "oci.h"
 #include "report.h"
 #include "sandbox.h"
+#include "stage.h"
 #include "util.h"
 
 #define PROG "vgpuctl"
 
 typedef struct cmd_opts {
-        vgpu_roots_t roots;
-        bool json, no_sandbox;
+        vgpu_cli_common_t common;
+        bool json;
         const char *owner, *type, *parent, *uuid, *stage;
         unsigned min_w, min_h;
         unsigned long long count, timeout_ms, pid;
@@ -27,19 +27,12 @@ typedef struct cmd_opts {
 
 typedef vgpu_cli_command_t command_t;
 
-static const char common_help[] =
-        "  --sysfs-root DIR   sysfs root (env VGPU_SYSFS_ROOT, default /sys)\n"
-        "  --dev-root DIR     dev root (env VGPU_DEV_ROOT, default /dev)\n"
-        "  --state-dir DIR    ledger directory (env VGPU_STATE_DIR, default /run/vgpu-toolkit)\n"
-        "  --no-sandbox       debugging only: keep every privilege (README, Privileges)\n"
-        "  -h, --help         show this help\n";
-
 static int
 run_types (void *opaque, vgpu_error_t *err)
 {
         cmd_opts_t *o = opaque;
         vgpu_host_t host;
-        int r = vgpu_host_scan (&o->roots, &host, err);
+        int r = vgpu_host_scan (&o->common.roots, &host, err);
 
         if (r < 0)
                 return r;
@@ -60,9 +53,9 @@ run_list (void *opaque, vgpu_error_t *err)
         size_t n = 0, n_recs = 0;
         int r;
 
-        r = vgpu_mdev_list (&o->roots, &mdevs, &n, err);
+        r = vgpu_mdev_list (&o->common.roots, &mdevs, &n, err);
         if (r == 0)
-                r = vgpu_ledger_snapshot (&o->roots, &recs, &n_recs, err);
+                r = vgpu_ledger_snapshot (&o->common.roots, &recs, &n_recs, err);
         if (r < 0)
                 return r;
         if (o->json)
@@ -76,12 +69,14 @@ run_allocate (void *opaque, vgpu_error_t *err)
 {
         cmd_opts_t *o = opaque;
         vgpu_selector_t sel = { .type = o->type, .parent = o->parent, .min_w = o->min_w, .min_h = o->min_h };
-        vgpu_owner_info_t who = { .owner = o->owner, .stage = o->stage ? o->stage : "vgpuctl", .pid = (pid_t) o->pid };
+        vgpu_owner_info_t who = { .owner = o->owner,
+                                  .stage = o->stage ? o->stage : vgpu_stage_name (VGPU_STAGE_VGPUCTL),
+                                  .pid = (pid_t) o->pid };
         vgpu_mdev_t mdevs[VGPU_ALLOC_MAX];
         size_t n = 0;
         int r;
 
-        r = vgpu_allocate (&o->roots, &sel, &who, o->count ? o->count : 1, mdevs, &n, NULL, err);
+        r = vgpu_allocate (&o->common.roots, &sel, &who, o->count ? o->count : 1, mdevs, &n, NULL, err);
         if (r < 0)
                 return r;
         if (o->json)
@@ -97,8 +92,8 @@ run_release (void *opaque, vgpu_error_t *err)
         unsigned timeout = o->timeout_ms ? (unsigned) o->timeout_ms : VGPU_RELEASE_TIMEOUT_MS;
 
         if (o->uuid)
-                return vgpu_release_uuid (&o->roots, o->uuid, timeout, err);
-        return vgpu_release_owner (&o->roots, o->owner, timeout, NULL, err);
+                return vgpu_release_uuid (&o->common.roots, o->uuid, timeout, err);
+        return vgpu_release_owner (&o->common.roots, o->owner, timeout, NULL, err);
 }
 
 static int
@@ -109,7 +104,8 @@ run_gc (void *opaque, vgpu_error_t *err)
         size_t n = 0;
         int r;
 
-        r = vgpu_gc (&o->roots, o->timeout_ms ? (unsigned) o->timeout_ms : VGPU_RELEASE_TIMEOUT_MS, &acts, &n, err);
+        r = vgpu_gc (&o->common.roots, o->timeout_ms ? (unsigned) o->timeout_ms : VGPU_RELEASE_TIMEOUT_MS, &acts, &n,
+                     err);
         if (r < 0)
                 return r;
         if (vgpu_report_gc (stdout, acts, n) > 0)
@@ -117,44 +113,39 @@ run_gc (void *opaque, vgpu_error_t *err)
         return 0;
 }
 
+static const char json_help[] = "  --json                JSON output (for node agents)\n";
+
 static const command_t commands[] = {
-        { "types", "[--json]", "List mdev parents and types (the layout of `mdevctl types`).", "json", run_types },
-        { "list", "[--json]", "List active mdevs with their owner in the ledger.", "json", run_list },
+        { "types", "[--json]", "List mdev parents and types (the layout of `mdevctl types`).", "json", json_help,
+          run_types },
+        { "list", "[--json]", "List active mdevs with their owner in the ledger.", "json", json_help, run_list },
         { "allocate",
           "--owner ID --type TYPE|auto [--parent P] [--min-resolution WxH] [--count N] [--pid PID] [--json]",
           "Create mdevs for an owner through the ledger (node agents); prints their UUIDs.",
-          "owner type parent min-resolution count pid stage json", run_allocate },
+          "owner type parent min-resolution count pid stage json",
+          "  --owner ID            who holds the mdevs: a container id or another name\n"
+          "                        ([A-Za-z0-9][A-Za-z0-9_.-]*, at most 128 bytes)\n"
+          "  --type TYPE|auto      a type id (see `vgpuctl types`), or auto: among the types\n"
+          "                        that meet --min-resolution, the one with most instances left\n"
+          "  --parent P            only this parent (a PCI address such as 0000:00:02.0)\n"
+          "  --min-resolution WxH  for auto: the smallest resolution (default 1920x1200)\n"
+          "  --count N             how many mdevs (default 1, at most 16)\n"
+          "  --pid PID             the container's process: gc reclaims the mdevs once it is gone\n"
+          "  --stage NAME          the stage written in the ledger record (default vgpuctl)\n"
+          "  --json                print the allocation as JSON\n",
+          run_allocate },
         { "release", "--owner ID | --uuid UUID [--timeout-ms N]",
           "Remove an owner's mdevs (or one mdev the ledger owns); bounded wait.", "owner uuid timeout-ms",
+          "  --owner ID            every mdev this owner holds\n"
+          "  --uuid UUID           one mdev, which must be in the ledger\n"
+          "  --timeout-ms N        bound on a remove the kernel blocks (default 5000)\n",
           run_release },
         { "gc", "[--timeout-ms N]", "Reclaim allocations whose container is gone or whose release is pending.",
-          "timeout-ms", run_gc },
+          "timeout-ms", "  --timeout-ms N        bound on each remove the kernel blocks (default 5000)\n", run_gc },
 };
 
-static void
-print_help (FILE *out, const command_t *c)
-{
-        if (c) {
-                fprintf (out, "Usage: " PROG " [OPTIONS] %s %s\n\n%s\n\nOptions:\n%s", c->name, c->usage, c->help,
-                         common_help);
-                return;
-        }
-        fprintf (out, "Usage: " PROG " [OPTIONS] COMMAND [ARGS]\n\nGive containers Intel GVT-g vGPUs: admin and "
-                      "node-agent CLI.\n\nCommands:\n");
-        for (size_t i = 0; i < ARRAY_SIZE (commands); i++)
-                fprintf (out, "  %-9s %s\n", commands[i].name, commands[i].help);
-        fprintf (out,
-                 "\nOptions:\n%s  --version          print the version\n\n`" PROG
-                 " COMMAND --help` shows a command's options.\n",
-                 common_help);
-}
-
 enum {
-        OPT_SYSFS = 256,
-        OPT_DEV,
-        OPT_STATE,
-        OPT_NO_SANDBOX,
-        OPT_JSON,
+        OPT_JSON = VGPU_CLI_FIRST_OPT,
         OPT_OWNER,
         OPT_TYPE,
         OPT_PARENT,
@@ -164,13 +155,9 @@ enum {
         OPT_STAGE,
         OPT_UUID,
         OPT_TIMEOUT,
-        OPT_VERSION
 };
 
 static const struct option long_opts[] = {
-        { "sysfs-root", required_argument, NULL, OPT_SYSFS },
-        { "dev-root", required_argument, NULL, OPT_DEV },
-        { "state-dir", required_argument, NULL, OPT_STATE },
         { "json", no_argument, NULL, OPT_JSON },
         { "owner", required_argument, NULL, OPT_OWNER },
         { "type", required_argument, NULL, OPT_TYPE },
@@ -181,9 +168,6 @@ static const struct option long_opts[] = {
         { "stage", required_argument, NULL, OPT_STAGE },
         { "uuid", required_argument, NULL, OPT_UUID },
         { "timeout-ms", required_argument, NULL, OPT_TIMEOUT },
-        { "help", no_argument, NULL, 'h' },
-        { "version", no_argument, NULL, OPT_VERSION },
-        { "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
         { NULL, 0, NULL, 0 },
 };
 
@@ -194,10 +178,6 @@ take_option (void *opaque, int c, const char *arg, vgpu_error_t *err)
         cmd_opts_t *o = opaque;
 
         switch (c) {
-        case OPT_SYSFS: return vgpu_roots_set (&o->roots, "sysfs", arg, err) < 0 ? 2 : 0;
-        case OPT_DEV: return vgpu_roots_set (&o->roots, "dev", arg, err) < 0 ? 2 : 0;
-        case OPT_STATE: return vgpu_roots_set (&o->roots, "state", arg, err) < 0 ? 2 : 0;
-        case OPT_NO_SANDBOX: o->no_sandbox = true; return 0;
         case OPT_JSON: o->json = true; return 0;
         case OPT_OWNER: o->owner = arg; return 0;
         case OPT_TYPE: o->type = arg; return 0;
@@ -226,12 +206,12 @@ sandbox_profile (const command_t *c)
 
 static const vgpu_cli_t cli = {
         .prog = PROG,
+        .usage = "[OPTIONS] COMMAND [ARGS]",
+        .summary = "Give containers Intel GVT-g vGPUs: admin and node-agent CLI.",
+        .command_word = "command",
         .options = long_opts,
-        .first_command_opt = OPT_JSON,
-        .version_opt = OPT_VERSION,
         .commands = commands,
         .n_commands = ARRAY_SIZE (commands),
-        .help = print_help,
         .take = take_option,
 };
 
@@ -254,16 +234,12 @@ main (int argc, char **argv)
         const command_t *cmd = NULL;
         int r;
 
-        if (vgpu_roots_init (&o.roots, &err) < 0) {
-                vgpu_error_print (PROG, &err);
-                return 2;
-        }
-        r = vgpu_cli_parse (&cli, argc, argv, &o, &cmd, &err);
+        r = vgpu_cli_parse (&cli, argc, argv, &o, &o.common, &cmd, &err);
         if (r == 0)
                 r = check_options (cmd, &o);
         if (r)
                 return r;
-        if (!o.no_sandbox && vgpu_sandbox_enter (sandbox_profile (cmd), &err) < 0) {
+        if (!o.common.no_sandbox && vgpu_sandbox_enter (sandbox_profile (cmd), &err) < 0) {
                 vgpu_error_print (PROG, &err);
                 return 1;
         }

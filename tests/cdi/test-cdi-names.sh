@@ -1,5 +1,5 @@
 #!/bin/bash
-# Type ids that cannot be CDI device names are mapped, not dropped (cdi.h:
+# Type ids that cannot be CDI device names are mapped, not dropped (cdi/cdi-spec.h:
 # vgpu_cdi_map_name), and podman 4.3.1 resolves the mapped names: the hook
 # still gets the real type.  Runs on tests/cdi/odd-types.conf.
 # Run as: VGPU_SIM_CONFIG=tests/cdi/odd-types.conf tests/sim/with-sim tests/cdi/test-cdi-names.sh

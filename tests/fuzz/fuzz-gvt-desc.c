@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mdev.h"
+#include "gvt.h"
 
 #define FIELD_MAX (1u << 20)
 

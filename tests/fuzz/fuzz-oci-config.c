@@ -14,6 +14,7 @@
 #include "json.h"
 #include "fuzz-check.h"
 #include "oci.h"
+#include "request.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 

@@ -12,6 +12,7 @@
 
 #include "fuzz-check.h"
 #include "oci.h"
+#include "request.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 

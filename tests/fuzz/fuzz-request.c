@@ -16,6 +16,8 @@
 #include "json.h"
 #include "fuzz-check.h"
 #include "oci.h"
+#include "request.h"
+#include "util.h"
 
 #define N_FIELDS 6
 

@@ -9,7 +9,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cdi.h"
+#include "cdi-claim.h"
+#include "cdi-gen.h"
+#include "cdi-pool.h"
+#include "cdi-spec.h"
 #include "json.h"
 #include "util.h"
 

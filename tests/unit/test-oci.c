@@ -19,6 +19,7 @@
 
 #include "json.h"
 #include "oci.h"
+#include "request.h"
 #include "util.h"
 
 /* A literal and its length, for inputs that may hold a NUL. */

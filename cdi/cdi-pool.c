@@ -1,11 +1,7 @@
-/* cdi-pool.c — see cdi.h: the pool of mdevs a spec names one by one.
- *
- * Pool mdevs belong to ledger owners cdi-pool.<index>, one mdev each, so the
- * index that names a device stays the mdev's for its life and the pool grows
- * or shrinks without touching the members it keeps; the hook's poststop
- * releases by container id and never sees these owners.  Pool changes are
- * serialised by <state>/cdi-pool.lock (the ledger lock is per allocation). */
-#include "cdi.h"
+/* cdi-pool.c — see cdi-pool.h.  The hook's poststop releases by container id
+ * and never sees the pool's owners.  Pool changes are serialised by
+ * <state>/cdi-pool.lock (the ledger lock is per allocation). */
+#include "cdi-pool.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,10 +12,30 @@
 
 #include "alloc.h"
 #include "ledger.h"
+#include "policy.h"
+#include "stage.h"
 #include "util.h"
 
 #define POOL_OWNER "cdi-pool."
-#define STAGE "cdi"
+
+int
+vgpu_cdi_pool_req_parse (const char *s, vgpu_cdi_pool_req_t *ret)
+{
+        const char *eq = strrchr (s, '=');
+        vgpu_cdi_pool_req_t req = { 0 };
+        unsigned long long n;
+
+        if (!eq || eq == s || (size_t) (eq - s) >= sizeof req.type)
+                return -EINVAL;
+        memcpy (req.type, s, (size_t) (eq - s));
+        if (strcmp (req.type, "auto") != 0 && !vgpu_name_valid (req.type))
+                return -EINVAL;
+        if (vgpu_parse_uint (eq + 1, VGPU_CDI_POOL_MAX, &n) < 0 || n == 0)
+                return -ERANGE;
+        req.count = (unsigned) n;
+        *ret = req;
+        return 0;
+}
 
 static int
 pool_lock (const vgpu_roots_t *roots, vgpu_error_t *err)
@@ -119,7 +135,7 @@ resolve_reqs (const vgpu_host_t *host, const vgpu_cdi_pool_req_t *reqs, size_t n
                         if (r < 0)
                                 return vgpu_error_prefix (err, "pool %s=%u", w.type, w.count);
                         snprintf (w.type, sizeof w.type, "%s", c.type->id);
-                } else if ((r = vgpu_cdi_type_on (host, w.type, NULL, err)) < 0)
+                } else if ((r = vgpu_type_offered (host, w.type, NULL, err)) < 0)
                         return vgpu_error_prefix (err, "pool %s=%u", w.type, w.count);
                 for (j = 0; j < k && strcmp (want[j].type, w.type) != 0; j++)
                         ;
@@ -220,9 +236,10 @@ grow (const vgpu_roots_t *roots, const vgpu_record_t *slots, size_t k, const vgp
                         size_t n = 0;
 
                         snprintf (owner, sizeof owner, POOL_OWNER "%u", idx);
-                        r = vgpu_allocate (roots, &(vgpu_selector_t) { .type = want[w].type },
-                                           &(vgpu_owner_info_t) { .owner = owner, .stage = STAGE }, 1, &m, &n, NULL,
-                                           err);
+                        r = vgpu_allocate (
+                                roots, &(vgpu_selector_t) { .type = want[w].type },
+                                &(vgpu_owner_info_t) { .owner = owner, .stage = vgpu_stage_name (VGPU_STAGE_CDI) }, 1,
+                                &m, &n, NULL, err);
                         if (r == 0)
                                 r = pool_push (pool, idx, &m, err);
                         if (r < 0)

@@ -1,56 +1,14 @@
-/* cdi-gen.c — see cdi.h: what a spec holds, from the host and the ledger:
- * dynamic devices, the pool's devices (cdi-pool.c makes the pool), claims
- * (ledger owner cdi-claim.<id>), listing and the staleness check. */
-#include "cdi.h"
+/* cdi-gen.c — see cdi-gen.h. */
+#include "cdi-gen.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "ledger.h"
+#include "device.h"
+#include "policy.h"
 #include "util.h"
-
-#define CLAIM_OWNER "cdi-claim."
-#define CLAIM_DEVICE "claim-"
-#define STAGE "cdi"
-
-int
-vgpu_cdi_pool_req_parse (const char *s, vgpu_cdi_pool_req_t *ret)
-{
-        const char *eq = strrchr (s, '=');
-        vgpu_cdi_pool_req_t req = { 0 };
-        unsigned long long n;
-
-        if (!eq || eq == s || (size_t) (eq - s) >= sizeof req.type)
-                return -EINVAL;
-        memcpy (req.type, s, (size_t) (eq - s));
-        if (strcmp (req.type, "auto") != 0 && !vgpu_name_valid (req.type))
-                return -EINVAL;
-        if (vgpu_parse_uint (eq + 1, VGPU_CDI_POOL_MAX, &n) < 0 || n == 0)
-                return -ERANGE;
-        req.count = (unsigned) n;
-        *ret = req;
-        return 0;
-}
-
-/* 0 when the host has the type (auto: a type to pick), even with no
- * instance left right now. */
-int
-vgpu_cdi_type_on (const vgpu_host_t *host, const char *type, const char *parent, vgpu_error_t *err)
-{
-        vgpu_selector_t sel = { .type = type, .parent = parent };
-        vgpu_error_t e = { 0 };
-        vgpu_choice_t c;
-        int r = vgpu_select (host, &sel, &c, &e);
-
-        if (r == 0 || r == -ENOSPC)
-                return 0;
-        if (err)
-                *err = e;
-        return r;
-}
 
 int
 vgpu_cdi_type_known (const vgpu_roots_t *roots, const char *type, const char *parent, vgpu_error_t *err)
@@ -60,21 +18,9 @@ vgpu_cdi_type_known (const vgpu_roots_t *roots, const char *type, const char *pa
 
         if (r < 0)
                 return r;
-        r = vgpu_cdi_type_on (&host, type, parent, err);
+        r = vgpu_type_offered (&host, type, parent, err);
         vgpu_host_free (&host);
         return r;
-}
-
-/* The VFIO container node (misc 10:196): all a dynamic device can name
- * before its mdev exists; the hook adds the group node. */
-static void
-vfio_only (vgpu_plan_t *plan)
-{
-        *plan = (vgpu_plan_t) { .n_nodes = 1 };
-        snprintf (plan->nodes[0].path, sizeof plan->nodes[0].path, "/dev/vfio/vfio");
-        plan->nodes[0].major = 10;
-        plan->nodes[0].minor = 196;
-        plan->nodes[0].mode = 0666;
 }
 
 static int
@@ -91,7 +37,7 @@ vgpu_cdi_dynamic (const vgpu_host_t *host, vgpu_cdi_spec_t *spec, vgpu_error_t *
         vgpu_plan_t plan;
         int r = 0;
 
-        vfio_only (&plan);
+        vgpu_plan_vfio_container (&plan);
         for (size_t i = 0; i < host->n_parents; i++)
                 total += host->parents[i].n_types;
         ids = calloc (total, sizeof *ids);
@@ -110,7 +56,7 @@ vgpu_cdi_dynamic (const vgpu_host_t *host, vgpu_cdi_spec_t *spec, vgpu_error_t *
                         return vgpu_error_set (err, ENAMETOOLONG, "type %s has no CDI device name", ids[i]);
                 r = vgpu_cdi_spec_add (spec, name, ids[i], &plan, err);
         }
-        if (r == 0 && n > 0 && vgpu_cdi_type_on (host, "auto", NULL, NULL) == 0)
+        if (r == 0 && n > 0 && vgpu_type_offered (host, "auto", NULL, NULL) == 0)
                 r = vgpu_cdi_spec_add (spec, "auto", "auto", &plan, err);
         return r;
 }
@@ -143,18 +89,6 @@ pool_devices (const vgpu_cdi_opts_t *o, vgpu_cdi_pool_t *pool, vgpu_cdi_spec_t *
                         r = vgpu_cdi_spec_add (spec, pool->m[i].mdev.uuid, NULL, &plan, err);
         }
         return r;
-}
-
-static int
-spec_for (const vgpu_cdi_opts_t *o, vgpu_cdi_spec_t *spec, vgpu_error_t *err)
-{
-        int r = vgpu_cdi_spec_init (spec, o->kind, err);
-
-        if (r < 0)
-                return r;
-        snprintf (spec->hook_path, sizeof spec->hook_path, "%s", o->hook_path);
-        spec->roots = o->roots;
-        return 0;
 }
 
 static int
@@ -201,7 +135,7 @@ vgpu_cdi_generate (const vgpu_cdi_opts_t *o, vgpu_cdi_mode_t mode, const vgpu_cd
 
         if (strcmp (path, "-") != 0 && (r = vgpu_cdi_path_check (path, err)) < 0)
                 return r;
-        r = spec_for (o, &spec, err);
+        r = vgpu_cdi_spec_for (o, &spec, err);
         if (r < 0)
                 return r;
         replaces = strcmp (path, "-") != 0 && vgpu_cdi_load (path, &old, NULL) == 0;
@@ -226,89 +160,6 @@ vgpu_cdi_generate (const vgpu_cdi_opts_t *o, vgpu_cdi_mode_t mode, const vgpu_cd
                 return -release_err.code;
         }
         return r;
-}
-
-int
-vgpu_cdi_claim_path (const vgpu_cdi_opts_t *o, const char *claim, char *ret, size_t size, vgpu_error_t *err)
-{
-        char name[NAME_MAX + 1];
-        int r = vgpu_cdi_file_name (o->kind, claim, name, sizeof name, err);
-
-        if (r < 0)
-                return r;
-        if ((size_t) snprintf (ret, size, "%s/%s", o->spec_dir, name) >= size)
-                return vgpu_error_set (err, ENAMETOOLONG, "spec directory %s: path too long", o->spec_dir);
-        return 0;
-}
-
-/* A second prepare must ask for what the claim holds. */
-static int
-claim_matches (const char *claim, const vgpu_selector_t *sel, unsigned count, const vgpu_mdev_t *m, size_t n,
-               vgpu_error_t *err)
-{
-        bool any_type = strcmp (sel->type, "auto") == 0, any_parent = !sel->parent || !*sel->parent;
-
-        for (size_t i = 0; i < n && n == count; i++)
-                if ((!any_type && strcmp (m[i].type, sel->type) != 0) ||
-                    (!any_parent && strcmp (m[i].parent, sel->parent) != 0))
-                        return vgpu_error_set (err, EEXIST,
-                                               "claim %s already holds mdev %s of type %s on %s; unprepare it first",
-                                               claim, m[i].uuid, m[i].type, m[i].parent);
-        if (n != count)
-                return vgpu_error_set (err, EEXIST, "claim %s already holds %zu mdev%s, not %u; unprepare it first",
-                                       claim, n, n == 1 ? "" : "s", count);
-        return 0;
-}
-
-int
-vgpu_cdi_prepare (const vgpu_cdi_opts_t *o, const char *claim, const vgpu_selector_t *sel, unsigned count, FILE *out,
-                  vgpu_error_t *err)
-{
-        char owner[VGPU_OWNER_MAX + 1], path[PATH_MAX], name[VGPU_CDI_NAME_MAX];
-        vgpu_mdev_t mdevs[VGPU_ALLOC_MAX];
-        vgpu_cdi_spec_t spec;
-        vgpu_plan_t plan;
-        bool reused = false;
-        size_t n = 0;
-        int r;
-
-        r = vgpu_cdi_claim_path (o, claim, path, sizeof path, err);
-        if (r == 0)
-                r = spec_for (o, &spec, err);
-        if (r < 0)
-                return r;
-        snprintf (owner, sizeof owner, CLAIM_OWNER "%s", claim);
-        snprintf (name, sizeof name, CLAIM_DEVICE "%s", claim);
-        r = vgpu_allocate (&o->roots, sel, &(vgpu_owner_info_t) { .owner = owner, .stage = STAGE }, count, mdevs, &n,
-                           &reused, err);
-        if (r == 0 && reused)
-                r = claim_matches (claim, sel, count, mdevs, n, err);
-        if (r == 0)
-                r = vgpu_plan_build (&o->roots, mdevs, n, &plan, err);
-        if (r == 0)
-                r = vgpu_cdi_spec_add (&spec, name, NULL, &plan, err);
-        if (r == 0)
-                r = vgpu_cdi_save (path, &spec, err);
-        if (r < 0 && n > 0 && !reused)
-                vgpu_release_owner (&o->roots, owner, VGPU_RELEASE_TIMEOUT_MS, NULL, NULL);
-        if (r == 0)
-                fprintf (out, "%s=%s\n", spec.kind, name);
-        vgpu_cdi_spec_done (&spec);
-        return r;
-}
-
-int
-vgpu_cdi_unprepare (const vgpu_cdi_opts_t *o, const char *claim, vgpu_error_t *err)
-{
-        char owner[VGPU_OWNER_MAX + 1], path[PATH_MAX];
-        int r = vgpu_cdi_claim_path (o, claim, path, sizeof path, err);
-
-        if (r == 0)
-                r = vgpu_cdi_remove_file (path, err);
-        if (r < 0)
-                return r;
-        snprintf (owner, sizeof owner, CLAIM_OWNER "%s", claim);
-        return vgpu_release_owner (&o->roots, owner, VGPU_RELEASE_TIMEOUT_MS, NULL, err);
 }
 
 int
@@ -357,7 +208,7 @@ check_dynamic (const vgpu_cdi_spec_t *spec, const vgpu_host_t *host, FILE *out, 
                 if (!d->type[0])
                         continue;
                 any = true;
-                if (vgpu_cdi_type_on (host, d->type, NULL, NULL) < 0)
+                if (vgpu_type_offered (host, d->type, NULL, NULL) < 0)
                         finding (out, n, "device %s: type %s is gone", d->name, d->type);
         }
         if (!any)
@@ -369,7 +220,7 @@ check_dynamic (const vgpu_cdi_spec_t *spec, const vgpu_host_t *host, FILE *out, 
                         if (!has_type (spec, host->parents[i].types[j].id))
                                 finding (out, n, "type %s on %s has no device", host->parents[i].types[j].id,
                                          host->parents[i].name);
-        if (!has_type (spec, "auto") && vgpu_cdi_type_on (host, "auto", NULL, NULL) == 0)
+        if (!has_type (spec, "auto") && vgpu_type_offered (host, "auto", NULL, NULL) == 0)
                 finding (out, n, "no device auto");
 }
 

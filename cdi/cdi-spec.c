@@ -1,5 +1,5 @@
-/* cdi.c — see cdi.h: names, the spec as data, its JSON and its files. */
-#include "cdi.h"
+/* cdi-spec.c — see cdi-spec.h. */
+#include "cdi-spec.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,6 +10,7 @@
 
 #include "json.h"
 #include "ledger.h"
+#include "stage.h"
 #include "util.h"
 
 static bool
@@ -136,9 +137,8 @@ vgpu_cdi_spec_init (vgpu_cdi_spec_t *spec, const char *kind, vgpu_error_t *err)
         if (vgpu_cdi_kind_check (kind, err) < 0)
                 return -EINVAL;
         snprintf (spec->kind, sizeof spec->kind, "%s", kind);
-        snprintf (spec->roots.sysfs, sizeof spec->roots.sysfs, "%s", VGPU_DEFAULT_SYSFS);
-        snprintf (spec->roots.dev, sizeof spec->roots.dev, "%s", VGPU_DEFAULT_DEV);
-        snprintf (spec->roots.state, sizeof spec->roots.state, "%s", VGPU_DEFAULT_STATE);
+        for (size_t i = 0; i < VGPU_N_ROOTS; i++)
+                vgpu_roots_set (&spec->roots, vgpu_root_infos[i].which, vgpu_root_infos[i].def, NULL);
         return 0;
 }
 
@@ -202,24 +202,16 @@ string_array (const char *const *v, size_t n)
 static json_object *
 hook_json (const vgpu_cdi_spec_t *spec, const char *name, const char *type)
 {
-        static const struct {
-                const char *flag, *def;
-                size_t off;
-        } roots[] = {
-                { "--sysfs-root", VGPU_DEFAULT_SYSFS, offsetof (vgpu_roots_t, sysfs) },
-                { "--dev-root", VGPU_DEFAULT_DEV, offsetof (vgpu_roots_t, dev) },
-                { "--state-dir", VGPU_DEFAULT_STATE, offsetof (vgpu_roots_t, state) },
-        };
         const char *argv[12];
         size_t n = 0;
         json_object *h = json_object_new_object ();
 
         argv[n++] = "vgpu-hook";
-        for (size_t i = 0; i < ARRAY_SIZE (roots); i++) {
-                const char *v = (const char *) &spec->roots + roots[i].off;
+        for (size_t i = 0; i < VGPU_N_ROOTS; i++) {
+                const char *v = vgpu_roots_get (&spec->roots, i);
 
-                if (strcmp (v, roots[i].def) != 0) {
-                        argv[n++] = roots[i].flag;
+                if (strcmp (v, vgpu_root_infos[i].def) != 0) {
+                        argv[n++] = vgpu_root_infos[i].flag;
                         argv[n++] = v;
                 }
         }
@@ -264,8 +256,8 @@ edits_json (const vgpu_cdi_spec_t *spec, const vgpu_cdi_device_t *d)
         if (d->type[0]) {
                 json_object *hooks = json_object_new_array ();
 
-                json_object_array_add (hooks, hook_json (spec, "createRuntime", d->type));
-                json_object_array_add (hooks, hook_json (spec, "poststop", NULL));
+                json_object_array_add (hooks, hook_json (spec, vgpu_stage_name (VGPU_STAGE_CREATE_RUNTIME), d->type));
+                json_object_array_add (hooks, hook_json (spec, vgpu_stage_name (VGPU_STAGE_POSTSTOP), NULL));
                 json_object_object_add (e, "hooks", hooks);
         }
         return e;
@@ -356,16 +348,13 @@ parse_node (json_object *o, const char *dev, vgpu_plan_t *plan, vgpu_error_t *er
 static int
 parse_hook (json_object *o, vgpu_cdi_spec_t *spec, vgpu_cdi_device_t *d, vgpu_error_t *err)
 {
-        static const struct {
-                const char *flag, *which;
-        } roots[] = { { "--sysfs-root", "sysfs" }, { "--dev-root", "dev" }, { "--state-dir", "state" } };
         json_object *args;
         size_t n;
         int r = vgpu_json_check (o, hook_fields, ARRAY_SIZE (hook_fields), "hook", err);
 
         if (r < 0)
                 return vgpu_error_prefix (err, "device %s", d->name);
-        if (strcmp (vgpu_json_str (o, "hookName"), "createRuntime") != 0)
+        if (strcmp (vgpu_json_str (o, "hookName"), vgpu_stage_name (VGPU_STAGE_CREATE_RUNTIME)) != 0)
                 return 0;
         snprintf (spec->hook_path, sizeof spec->hook_path, "%s", vgpu_json_str (o, "path"));
         if (!json_object_object_get_ex (o, "args", &args))
@@ -378,8 +367,9 @@ parse_hook (json_object *o, vgpu_cdi_spec_t *spec, vgpu_cdi_device_t *d, vgpu_er
                         continue;
                 if (strcmp (a, "--type") == 0)
                         snprintf (d->type, sizeof d->type, "%s", v);
-                for (size_t k = 0; k < ARRAY_SIZE (roots); k++)
-                        if (strcmp (a, roots[k].flag) == 0 && vgpu_roots_set (&spec->roots, roots[k].which, v, err) < 0)
+                for (size_t k = 0; k < VGPU_N_ROOTS; k++)
+                        if (strcmp (a, vgpu_root_infos[k].flag) == 0 &&
+                            vgpu_roots_set (&spec->roots, vgpu_root_infos[k].which, v, err) < 0)
                                 return vgpu_error_prefix (err, "device %s hook", d->name);
         }
         return 0;
@@ -570,4 +560,16 @@ vgpu_cdi_device_env (const vgpu_cdi_device_t *d, const char *name)
                 if (strncmp (d->plan.env[i], name, len) == 0 && d->plan.env[i][len] == '=')
                         return d->plan.env[i] + len + 1;
         return NULL;
+}
+
+int
+vgpu_cdi_spec_for (const vgpu_cdi_opts_t *o, vgpu_cdi_spec_t *spec, vgpu_error_t *err)
+{
+        int r = vgpu_cdi_spec_init (spec, o->kind, err);
+
+        if (r < 0)
+                return r;
+        snprintf (spec->hook_path, sizeof spec->hook_path, "%s", o->hook_path);
+        spec->roots = o->roots;
+        return 0;
 }

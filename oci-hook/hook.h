@@ -14,14 +14,7 @@
 
 #include "error.h"
 #include "roots.h"
-
-typedef enum vgpu_stage {
-        VGPU_STAGE_AUTO, /* from the state's status (hooks.d without a stage argument) */
-        VGPU_STAGE_PRECREATE,
-        VGPU_STAGE_PRESTART,
-        VGPU_STAGE_CREATE_RUNTIME,
-        VGPU_STAGE_POSTSTOP,
-} vgpu_stage_t;
+#include "stage.h"
 
 typedef struct vgpu_hook_opts {
         vgpu_roots_t roots;
@@ -32,9 +25,6 @@ typedef struct vgpu_hook_opts {
         bool no_cgroup;          /* test switch: skip the device cgroup step */
         const char *cgroup_root; /* NULL: the host's /sys/fs/cgroup */
 } vgpu_hook_opts_t;
-
-/* Parse a stage name ("precreate", "prestart", "createRuntime", "poststop"). */
-int vgpu_stage_parse (const char *name, vgpu_stage_t *ret);
 
 /* Run a stage on input (stdin's bytes); precreate writes the config to out. */
 int vgpu_hook_run (const vgpu_hook_opts_t *o, const char *input, size_t len, FILE *out, vgpu_error_t *err);

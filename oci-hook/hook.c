@@ -10,28 +10,8 @@
 #include "json.h"
 #include "oci.h"
 #include "plan.h"
+#include "request.h"
 #include "util.h"
-
-int
-vgpu_stage_parse (const char *name, vgpu_stage_t *ret)
-{
-        static const struct {
-                const char *name;
-                vgpu_stage_t stage;
-        } stages[] = {
-                { "precreate", VGPU_STAGE_PRECREATE },
-                { "prestart", VGPU_STAGE_PRESTART },
-                { "createRuntime", VGPU_STAGE_CREATE_RUNTIME },
-                { "poststop", VGPU_STAGE_POSTSTOP },
-        };
-
-        for (size_t i = 0; i < ARRAY_SIZE (stages); i++)
-                if (strcmp (name, stages[i].name) == 0) {
-                        *ret = stages[i].stage;
-                        return 0;
-                }
-        return -EINVAL;
-}
 
 static void
 selector_from (const vgpu_request_t *req, vgpu_selector_t *sel)
@@ -72,8 +52,9 @@ precreate (const vgpu_hook_opts_t *o, const char *input, size_t len, FILE *out, 
         if (r < 0)
                 return r;
         selector_from (&req, &sel);
-        r = vgpu_allocate (&o->roots, &sel, &(vgpu_owner_info_t) { .owner = id, .stage = "precreate" }, 1, mdevs, &n,
-                           &reused, err);
+        r = vgpu_allocate (&o->roots, &sel,
+                           &(vgpu_owner_info_t) { .owner = id, .stage = vgpu_stage_name (VGPU_STAGE_PRECREATE) }, 1,
+                           mdevs, &n, &reused, err);
         if (r < 0)
                 return r;
         r = vgpu_plan_build (&o->roots, mdevs, n, &plan, err);
@@ -141,10 +122,8 @@ attach (const vgpu_hook_opts_t *o, const vgpu_oci_state_t *st, vgpu_error_t *err
         selector_from (&req, &sel);
         r = vgpu_allocate (
                 &o->roots, &sel,
-                &(vgpu_owner_info_t) { .owner = st->id,
-                                       .stage = o->stage == VGPU_STAGE_PRESTART ? "prestart" : "createRuntime",
-                                       .pid = st->pid },
-                1, mdevs, &n, &reused, err);
+                &(vgpu_owner_info_t) { .owner = st->id, .stage = vgpu_stage_name (o->stage), .pid = st->pid }, 1, mdevs,
+                &n, &reused, err);
         if (r < 0)
                 return r;
         r = vgpu_plan_build (&o->roots, mdevs, n, &plan, err);

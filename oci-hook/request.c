@@ -1,15 +1,12 @@
-/* request.c — the vGPU request a container makes; declared in oci.h.
- *
- * Owns vgpu_request_parse() (type from hook argument > annotation > env
- * INTEL_VGPU, parent, minimum resolution) and vgpu_parse_resolution().  Type
- * ids and parents become sysfs path components, so each value taken is
- * checked to be one here, before any caller sees it. */
-#include "oci.h"
+/* request.c — see request.h. */
+#include "request.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "json.h"
+#include "oci.h"
 #include "util.h"
 
 /* The value of the last INTEL_VGPU= in process.env: runtimes and engines let
@@ -57,25 +54,6 @@ take_name (const char *value, const char *label, const char *what, bool auto_ok,
                 return vgpu_error_set (err, EINVAL, "%s \"%s\" is not %s", label, vgpu_quote (value, strlen (value), q),
                                        what);
         strcpy (out, value);
-        return 0;
-}
-
-int
-vgpu_parse_resolution (const char *s, unsigned *ret_w, unsigned *ret_h)
-{
-        unsigned long long w, h;
-        const char *x;
-        char buf[16];
-
-        if (!s || !(x = strchr (s, 'x')) || (size_t) (x - s) >= sizeof buf)
-                return -EINVAL;
-        memcpy (buf, s, (size_t) (x - s));
-        buf[x - s] = '\0';
-        if (vgpu_parse_uint (buf, VGPU_RESOLUTION_MAX, &w) < 0 ||
-            vgpu_parse_uint (x + 1, VGPU_RESOLUTION_MAX, &h) < 0 || w == 0 || h == 0)
-                return -EINVAL;
-        *ret_w = (unsigned) w;
-        *ret_h = (unsigned) h;
         return 0;
 }
 
