@@ -426,6 +426,62 @@ test_status (void **state)
         }
 }
 
+/* The README line of the Privileges table whose first cell names profile
+ * (cells may name several: "| cdi-generate, cdi-prepare |"), in row. */
+static bool
+readme_row (const char *readme, const char *profile, char *row, size_t size)
+{
+        for (const char *line = readme; line && *line; line = strchr (line, '\n'), line = line ? line + 1 : NULL) {
+                size_t len = strcspn (line, "\n"), cell;
+
+                if (strncmp (line, "| ", 2) != 0)
+                        continue;
+                cell = strcspn (line + 2, "|");
+                for (const char *w = line + 2; w < line + 2 + cell; w += strspn (w, ", ")) {
+                        size_t wl = strcspn (w, ", |");
+
+                        if (wl == strlen (profile) && strncmp (w, profile, wl) == 0) {
+                                snprintf (row, size, "%.*s", (int) len, line);
+                                return true;
+                        }
+                        w += wl;
+                }
+        }
+        return false;
+}
+
+/* The README's Privileges row of each profile names exactly the capabilities
+ * the profile keeps, and each kept one has its reason in sandbox.c. */
+static void
+test_readme_caps (void **state)
+{
+        const char *root = getenv ("VGPU_SOURCE_ROOT");
+        _cleanup_free_ char *readme = NULL;
+        char path[PATH_MAX];
+
+        (void) state;
+        assert_non_null (root);
+        snprintf (path, sizeof path, "%s/README.md", root);
+        assert_int_equal (vgpu_read_file_at (AT_FDCWD, path, 1 << 20, &readme, NULL), 0);
+        for (vgpu_sandbox_profile_t p = 0; p < VGPU_SANDBOX_N_PROFILES; p++) {
+                const char *why, *name;
+                size_t listed = 0, kept = 0;
+                char row[2048];
+
+                assert_true (readme_row (readme, vgpu_sandbox_name (p), row, sizeof row));
+                for (const char *c = row; (c = strstr (c, "`CAP_")); c++)
+                        listed++;
+                for (size_t i = 0; (name = vgpu_sandbox_cap (p, i, &why)); i++, kept++) {
+                        char quoted[64];
+
+                        snprintf (quoted, sizeof quoted, "`%s`", name);
+                        assert_non_null (strstr (row, quoted));
+                        assert_true (strlen (why) > 10);
+                }
+                assert_int_equal (listed, kept);
+        }
+}
+
 static void
 test_deadly (void **state)
 {
@@ -493,6 +549,7 @@ main (void)
                 cmocka_unit_test (test_names),
                 cmocka_unit_test (test_unknown_profile),
                 cmocka_unit_test (test_status),
+                cmocka_unit_test (test_readme_caps),
                 cmocka_unit_test_setup_teardown (test_deadly, setup, teardown),
                 cmocka_unit_test_setup_teardown (test_refused, setup, teardown),
                 cmocka_unit_test_setup_teardown (test_needed, setup, teardown),
