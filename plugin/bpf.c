@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,23 +76,36 @@ emit (prog_t *p, struct bpf_insn i, unsigned char label)
         return 0;
 }
 
+/* Where a field of the program's context is: what the kernel hands a
+ * BPF_PROG_TYPE_CGROUP_DEVICE program in r1. */
+#define CTX(field) ((int16_t) offsetof (struct bpf_cgroup_dev_ctx, field))
+
 static int
 emit_prologue (prog_t *p, const vgpu_node_t *nodes, size_t n, size_t *ret_accept)
 {
         int r = 0;
 
-        r |= emit (p, insn (BPF_LDX | BPF_W | BPF_MEM, BPF_REG_2, BPF_REG_1, 0, 0), LABEL_NONE);
+        /* r2 = ctx->access_type: device type in the low 16 bits, access above */
+        r |= emit (p, insn (BPF_LDX | BPF_W | BPF_MEM, BPF_REG_2, BPF_REG_1, CTX (access_type), 0), LABEL_NONE);
+        /* r2 &= 0xffff: the type alone (BPF_DEVCG_DEV_CHAR or _BLOCK) */
         r |= emit (p, insn (BPF_ALU | BPF_AND | BPF_K, BPF_REG_2, 0, 0, 0xffff), LABEL_NONE);
-        r |= emit (p, insn (BPF_LDX | BPF_W | BPF_MEM, BPF_REG_4, BPF_REG_1, 4, 0), LABEL_NONE);
-        r |= emit (p, insn (BPF_LDX | BPF_W | BPF_MEM, BPF_REG_5, BPF_REG_1, 8, 0), LABEL_NONE);
+        /* r4 = ctx->major */
+        r |= emit (p, insn (BPF_LDX | BPF_W | BPF_MEM, BPF_REG_4, BPF_REG_1, CTX (major), 0), LABEL_NONE);
+        /* r5 = ctx->minor */
+        r |= emit (p, insn (BPF_LDX | BPF_W | BPF_MEM, BPF_REG_5, BPF_REG_1, CTX (minor), 0), LABEL_NONE);
+        /* not a char device: the runtime's program decides */
         r |= emit (p, insn (BPF_JMP | BPF_JNE | BPF_K, BPF_REG_2, 0, 0, BPF_DEVCG_DEV_CHAR), LABEL_TAIL);
         for (size_t i = 0; i < n; i++) {
+                /* another major: skip this node's minor test */
                 r |= emit (p, insn (BPF_JMP | BPF_JNE | BPF_K, BPF_REG_4, 0, 1, (int32_t) nodes[i].major), LABEL_NONE);
+                /* major and minor match: allow */
                 r |= emit (p, insn (BPF_JMP | BPF_JEQ | BPF_K, BPF_REG_5, 0, 0, (int32_t) nodes[i].minor),
                            LABEL_ACCEPT);
         }
+        /* none of ours: the runtime's program decides */
         r |= emit (p, insn (BPF_JMP | BPF_JA, 0, 0, 0, 0), LABEL_TAIL);
         *ret_accept = p->len;
+        /* accept: r0 = 1 (allow), return */
         r |= emit (p, insn (BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 1), LABEL_NONE);
         r |= emit (p, insn (BPF_JMP | BPF_EXIT, 0, 0, 0, 0), LABEL_NONE);
         return r < 0 ? -ENOMEM : 0;
@@ -123,6 +137,7 @@ vgpu_bpf_build (const vgpu_node_t *nodes, size_t n, const struct bpf_insn *tail,
         }
         if (!tail) {
                 static const struct bpf_insn deny[] = {
+                        /* r0 = 0 (deny), return */
                         { .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
                         { .code = BPF_JMP | BPF_EXIT },
                 };
