@@ -128,12 +128,16 @@ vgpu_cdi_generate (const vgpu_cdi_opts_t *o, vgpu_cdi_mode_t mode, const vgpu_cd
                    const char *path, FILE *out, vgpu_error_t *err)
 {
         vgpu_error_t release_err = { 0 };
+        char scope[VGPU_SCOPE_MAX + 1];
         vgpu_cdi_spec_t spec, old;
         vgpu_cdi_pool_t pool = { 0 };
         bool replaces = false;
         int r;
 
         if (strcmp (path, "-") != 0 && (r = vgpu_cdi_path_check (path, err)) < 0)
+                return r;
+        r = vgpu_cdi_pool_scope (path, scope, err);
+        if (r < 0)
                 return r;
         r = vgpu_cdi_spec_for (o, &spec, err);
         if (r < 0)
@@ -142,15 +146,15 @@ vgpu_cdi_generate (const vgpu_cdi_opts_t *o, vgpu_cdi_mode_t mode, const vgpu_cd
         if (mode == VGPU_CDI_DYNAMIC)
                 r = dynamic_from_host (o, &spec, err);
         else if (mode == VGPU_CDI_POOL)
-                r = vgpu_cdi_pool_sync (o, reqs, n_reqs, &pool, &release_err, err);
+                r = vgpu_cdi_pool_sync (o, scope, reqs, n_reqs, &pool, &release_err, err);
         else
-                r = vgpu_cdi_pool_adopt (o, &pool, err);
+                r = vgpu_cdi_pool_adopt (o, scope, &pool, err);
         if (r == 0)
                 r = pool_devices (o, &pool, &spec, err);
         if (r == 0)
                 r = emit (&spec, path, out, err);
         if (r == 0 && replaces)
-                r = vgpu_cdi_pool_release_named (o, &old, &spec, err);
+                r = vgpu_cdi_pool_release_named (o, scope, &old, &spec, err);
         if (replaces)
                 vgpu_cdi_spec_done (&old);
         free (pool.m);

@@ -16,8 +16,6 @@
 #include "stage.h"
 #include "util.h"
 
-#define POOL_OWNER "cdi-pool."
-
 int
 vgpu_cdi_pool_req_parse (const char *s, vgpu_cdi_pool_req_t *ret)
 {
@@ -37,32 +35,46 @@ vgpu_cdi_pool_req_parse (const char *s, vgpu_cdi_pool_req_t *ret)
         return 0;
 }
 
-static int
-pool_lock (const vgpu_roots_t *roots, vgpu_error_t *err)
-{
-        _cleanup_close_ int dirfd = -1;
-        _cleanup_close_ int fd = -1;
-
-        if (mkdir (roots->state, 0700) < 0 && errno != EEXIST)
-                return vgpu_error_sys (err, errno, "state directory %s", roots->state);
-        dirfd = open (roots->state, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dirfd >= 0)
-                fd = openat (dirfd, "cdi-pool.lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0 || flock (fd, LOCK_EX) < 0)
-                return vgpu_error_sys (err, errno, "lock %s/cdi-pool.lock", roots->state);
-        return TAKE_FD (fd);
-}
-
+/* A slot of this spec's pool: its index.  Records from before owners had
+ * scopes (scope "") count as every spec's, as they did then. */
 static bool
-pool_index (const char *owner, unsigned *ret)
+pool_index (const vgpu_record_t *rec, const char *scope, unsigned *ret)
 {
         unsigned long long v;
 
-        if (strncmp (owner, POOL_OWNER, strlen (POOL_OWNER)) != 0 ||
-            vgpu_parse_uint (owner + strlen (POOL_OWNER), 1u << 20, &v) < 0)
+        if (rec->owner.kind != VGPU_OWNER_CDI_POOL || (rec->owner.scope[0] && strcmp (rec->owner.scope, scope) != 0) ||
+            vgpu_parse_uint (rec->owner.id, 1u << 20, &v) < 0)
                 return false;
         *ret = (unsigned) v;
         return true;
+}
+
+static vgpu_owner_t
+slot_owner (const char *scope, unsigned index)
+{
+        vgpu_owner_t owner = { .kind = VGPU_OWNER_CDI_POOL };
+
+        snprintf (owner.id, sizeof owner.id, "%u", index);
+        vgpu_copy (owner.scope, sizeof owner.scope, scope);
+        return owner;
+}
+
+int
+vgpu_cdi_pool_scope (const char *path, char ret[VGPU_SCOPE_MAX + 1], vgpu_error_t *err)
+{
+        char cwd[PATH_MAX];
+
+        if (strcmp (path, "-") == 0 || path[0] == '/') {
+                if (strlen (path) > VGPU_SCOPE_MAX)
+                        return vgpu_error_set (err, ENAMETOOLONG, "spec file %.64s...: path too long", path);
+                strcpy (ret, path);
+                return 0;
+        }
+        if (!getcwd (cwd, sizeof cwd))
+                return vgpu_error_sys (err, errno, "working directory for spec file %.64s", path);
+        if ((size_t) snprintf (ret, VGPU_SCOPE_MAX + 1, "%s/%s", cwd, path) > VGPU_SCOPE_MAX)
+                return vgpu_error_set (err, ENAMETOOLONG, "spec file %.64s: path too long", path);
+        return 0;
 }
 
 static int
@@ -153,11 +165,11 @@ resolve_reqs (const vgpu_host_t *host, const vgpu_cdi_pool_req_t *reqs, size_t n
 
 /* Pool records first, by index. */
 static int
-cmp_slot (const void *a, const void *b)
+cmp_slot (const void *a, const void *b, void *scope)
 {
         const vgpu_record_t *x = a, *y = b;
         unsigned i, j;
-        bool px = pool_index (x->owner, &i), py = pool_index (y->owner, &j);
+        bool px = pool_index (x, scope, &i), py = pool_index (y, scope, &j);
 
         if (px != py)
                 return px ? -1 : 1;
@@ -166,27 +178,27 @@ cmp_slot (const void *a, const void *b)
 
 /* Sorts recs with cmp_slot; returns how many are the pool's. */
 static size_t
-pool_slots (vgpu_record_t *recs, size_t n)
+pool_slots (vgpu_record_t *recs, size_t n, const char *scope)
 {
         unsigned idx;
         size_t k = 0;
 
         if (n > 0)
-                qsort (recs, n, sizeof *recs, cmp_slot);
-        while (k < n && pool_index (recs[k].owner, &idx))
+                qsort_r (recs, n, sizeof *recs, cmp_slot, (void *) scope);
+        while (k < n && pool_index (&recs[k], scope, &idx))
                 k++;
         return k;
 }
 
 static unsigned
-free_index (const vgpu_record_t *slots, size_t k, const vgpu_cdi_pool_t *pool)
+free_index (const vgpu_record_t *slots, size_t k, const char *scope, const vgpu_cdi_pool_t *pool)
 {
         for (unsigned i = 0;; i++) {
                 bool used = false;
                 unsigned idx;
 
                 for (size_t s = 0; !used && s < k; s++)
-                        used = pool_index (slots[s].owner, &idx) && idx == i;
+                        used = pool_index (&slots[s], scope, &idx) && idx == i;
                 for (size_t s = 0; !used && s < pool->n; s++)
                         used = pool->m[s].index == i;
                 if (!used)
@@ -197,8 +209,8 @@ free_index (const vgpu_record_t *slots, size_t k, const vgpu_cdi_pool_t *pool)
 /* Keep, per wanted type, the lowest-indexed live slots; counts in want drop
  * by what is kept. */
 static int
-keep_slots (const vgpu_roots_t *roots, const vgpu_record_t *slots, size_t k, vgpu_cdi_pool_req_t *want, size_t n_want,
-            bool *keep, vgpu_cdi_pool_t *pool, vgpu_error_t *err)
+keep_slots (const vgpu_roots_t *roots, const char *scope, const vgpu_record_t *slots, size_t k,
+            vgpu_cdi_pool_req_t *want, size_t n_want, bool *keep, vgpu_cdi_pool_t *pool, vgpu_error_t *err)
 {
         for (size_t w = 0; w < n_want; w++)
                 for (size_t s = 0; s < k && want[w].count > 0; s++) {
@@ -210,7 +222,7 @@ keep_slots (const vgpu_roots_t *roots, const vgpu_record_t *slots, size_t k, vgp
                             strcmp (slots[s].type, want[w].type) != 0 ||
                             vgpu_mdev_lookup (roots, slots[s].uuid, &m, NULL) < 0)
                                 continue; /* a slot whose mdev is gone is released below */
-                        pool_index (slots[s].owner, &idx);
+                        pool_index (&slots[s], scope, &idx);
                         r = pool_push (pool, idx, &m, err);
                         if (r < 0)
                                 return r;
@@ -222,24 +234,22 @@ keep_slots (const vgpu_roots_t *roots, const vgpu_record_t *slots, size_t k, vgp
 
 /* New slots for what is still wanted; on failure the ones made here go. */
 static int
-grow (const vgpu_roots_t *roots, const vgpu_record_t *slots, size_t k, const vgpu_cdi_pool_req_t *want, size_t n_want,
-      vgpu_cdi_pool_t *pool, vgpu_error_t *err)
+grow (const vgpu_roots_t *roots, const char *scope, const vgpu_record_t *slots, size_t k,
+      const vgpu_cdi_pool_req_t *want, size_t n_want, vgpu_cdi_pool_t *pool, vgpu_error_t *err)
 {
         size_t first = pool->n;
         int r = 0;
 
         for (size_t w = 0; r == 0 && w < n_want; w++)
                 for (unsigned c = 0; r == 0 && c < want[w].count; c++) {
-                        char owner[VGPU_OWNER_MAX + 1];
-                        unsigned idx = free_index (slots, k, pool);
+                        unsigned idx = free_index (slots, k, scope, pool);
+                        vgpu_owner_info_t who = { .owner = slot_owner (scope, idx),
+                                                  .stage = vgpu_stage_name (VGPU_STAGE_CDI) };
                         vgpu_mdev_t m;
                         size_t n = 0;
 
-                        snprintf (owner, sizeof owner, POOL_OWNER "%u", idx);
-                        r = vgpu_allocate (
-                                roots, &(vgpu_selector_t) { .type = want[w].type },
-                                &(vgpu_owner_info_t) { .owner = owner, .stage = vgpu_stage_name (VGPU_STAGE_CDI) }, 1,
-                                &m, &n, NULL, err);
+                        r = vgpu_allocate (roots, &(vgpu_selector_t) { .type = want[w].type }, &who, 1, &m, &n, NULL,
+                                           err);
                         if (r == 0)
                                 r = pool_push (pool, idx, &m, err);
                         if (r < 0)
@@ -247,10 +257,9 @@ grow (const vgpu_roots_t *roots, const vgpu_record_t *slots, size_t k, const vgp
                 }
         if (r < 0) {
                 while (pool->n > first) {
-                        char owner[VGPU_OWNER_MAX + 1];
+                        vgpu_owner_t owner = slot_owner (scope, pool->m[--pool->n].index);
 
-                        snprintf (owner, sizeof owner, POOL_OWNER "%u", pool->m[--pool->n].index);
-                        vgpu_release_owner (roots, owner, VGPU_RELEASE_TIMEOUT_MS, NULL, NULL);
+                        vgpu_release_owner (roots, &owner, VGPU_RELEASE_ROLLBACK, VGPU_RELEASE_TIMEOUT_MS, NULL, NULL);
                 }
         }
         return r;
@@ -265,7 +274,8 @@ shrink (const vgpu_cdi_opts_t *o, const vgpu_record_t *slots, size_t k, const bo
 
                 if (keep[s])
                         continue;
-                if (vgpu_release_owner (&o->roots, slots[s].owner, VGPU_RELEASE_TIMEOUT_MS, NULL, &e) < 0 &&
+                if (vgpu_release_owner (&o->roots, &slots[s].owner, VGPU_RELEASE_ADMIN, VGPU_RELEASE_TIMEOUT_MS, NULL,
+                                        &e) < 0 &&
                     !release_err->code)
                         *release_err = e;
                 undefine_mdev (o->mdevctl_dir, slots[s].parent, slots[s].uuid);
@@ -275,8 +285,8 @@ shrink (const vgpu_cdi_opts_t *o, const vgpu_record_t *slots, size_t k, const bo
 /* Make the pool exactly the requests: allocate what is missing first (a
  * failure rolls that back and changes nothing), then release the rest. */
 int
-vgpu_cdi_pool_sync (const vgpu_cdi_opts_t *o, const vgpu_cdi_pool_req_t *reqs, size_t n_reqs, vgpu_cdi_pool_t *pool,
-                    vgpu_error_t *release_err, vgpu_error_t *err)
+vgpu_cdi_pool_sync (const vgpu_cdi_opts_t *o, const char *scope, const vgpu_cdi_pool_req_t *reqs, size_t n_reqs,
+                    vgpu_cdi_pool_t *pool, vgpu_error_t *release_err, vgpu_error_t *err)
 {
         _cleanup_free_ vgpu_cdi_pool_req_t *want = calloc (n_reqs + 1, sizeof *want);
         _cleanup_free_ vgpu_record_t *recs = NULL;
@@ -295,19 +305,19 @@ vgpu_cdi_pool_sync (const vgpu_cdi_opts_t *o, const vgpu_cdi_pool_req_t *reqs, s
         vgpu_host_free (&host);
         if (r < 0)
                 return r;
-        lock = pool_lock (&o->roots, err);
+        lock = vgpu_state_lock (&o->roots, "cdi-pool.lock", err);
         if (lock < 0)
                 return lock;
         r = vgpu_ledger_snapshot (&o->roots, &recs, &n_recs, err);
         if (r < 0)
                 return r;
-        k = pool_slots (recs, n_recs);
+        k = pool_slots (recs, n_recs, scope);
         keep = calloc (k + 1, sizeof *keep);
         if (!keep)
                 return vgpu_error_set (err, ENOMEM, "out of memory");
-        r = keep_slots (&o->roots, recs, k, want, n_want, keep, pool, err);
+        r = keep_slots (&o->roots, scope, recs, k, want, n_want, keep, pool, err);
         if (r == 0)
-                r = grow (&o->roots, recs, k, want, n_want, pool, err);
+                r = grow (&o->roots, scope, recs, k, want, n_want, pool, err);
         if (r < 0)
                 return r;
         shrink (o, recs, k, keep, release_err);
@@ -322,11 +332,11 @@ vgpu_cdi_pool_sync (const vgpu_cdi_opts_t *o, const vgpu_cdi_pool_req_t *reqs, s
 /* The active mdevs that the pool owns or that nobody in the ledger owns
  * (made by mdevctl or by hand); container and claim mdevs stay theirs. */
 int
-vgpu_cdi_pool_adopt (const vgpu_cdi_opts_t *o, vgpu_cdi_pool_t *pool, vgpu_error_t *err)
+vgpu_cdi_pool_adopt (const vgpu_cdi_opts_t *o, const char *scope, vgpu_cdi_pool_t *pool, vgpu_error_t *err)
 {
         _cleanup_free_ vgpu_record_t *recs = NULL;
         _cleanup_free_ vgpu_mdev_t *mdevs = NULL;
-        _cleanup_close_ int lock = pool_lock (&o->roots, err);
+        _cleanup_close_ int lock = vgpu_state_lock (&o->roots, "cdi-pool.lock", err);
         size_t n_recs = 0, n = 0;
         unsigned next = 0;
         int r;
@@ -346,7 +356,7 @@ vgpu_cdi_pool_adopt (const vgpu_cdi_opts_t *o, vgpu_cdi_pool_t *pool, vgpu_error
                                         rec = &recs[j];
                         if (mdevs[i].group < 0)
                                 continue; /* no VFIO group: nothing to hand a container */
-                        if (pass == 0 && rec && rec->state == VGPU_RECORD_ACTIVE && pool_index (rec->owner, &idx)) {
+                        if (pass == 0 && rec && rec->state == VGPU_RECORD_ACTIVE && pool_index (rec, scope, &idx)) {
                                 r = pool_push (pool, idx, &mdevs[i], err);
                                 next = idx >= next ? idx + 1 : next;
                         } else if (pass == 1 && !rec)
@@ -368,11 +378,11 @@ names_uuid (const vgpu_cdi_spec_t *spec, const char *uuid)
 }
 
 int
-vgpu_cdi_pool_release_named (const vgpu_cdi_opts_t *o, const vgpu_cdi_spec_t *old, const vgpu_cdi_spec_t *keep,
-                             vgpu_error_t *err)
+vgpu_cdi_pool_release_named (const vgpu_cdi_opts_t *o, const char *scope, const vgpu_cdi_spec_t *old,
+                             const vgpu_cdi_spec_t *keep, vgpu_error_t *err)
 {
         _cleanup_free_ vgpu_record_t *recs = NULL;
-        _cleanup_close_ int lock = pool_lock (&o->roots, err);
+        _cleanup_close_ int lock = vgpu_state_lock (&o->roots, "cdi-pool.lock", err);
         vgpu_error_t first = { 0 };
         size_t n_recs = 0;
         int r;
@@ -384,10 +394,12 @@ vgpu_cdi_pool_release_named (const vgpu_cdi_opts_t *o, const vgpu_cdi_spec_t *ol
                 vgpu_error_t e = { 0 };
                 unsigned idx;
 
-                if (!pool_index (recs[j].owner, &idx) || !names_uuid (old, recs[j].uuid) ||
+                if (!pool_index (&recs[j], scope, &idx) || !names_uuid (old, recs[j].uuid) ||
                     names_uuid (keep, recs[j].uuid))
                         continue;
-                if (vgpu_release_owner (&o->roots, recs[j].owner, VGPU_RELEASE_TIMEOUT_MS, NULL, &e) < 0 && !first.code)
+                if (vgpu_release_owner (&o->roots, &recs[j].owner, VGPU_RELEASE_ADMIN, VGPU_RELEASE_TIMEOUT_MS, NULL,
+                                        &e) < 0 &&
+                    !first.code)
                         first = e;
                 undefine_mdev (o->mdevctl_dir, recs[j].parent, recs[j].uuid);
         }
@@ -401,9 +413,12 @@ vgpu_cdi_pool_release_named (const vgpu_cdi_opts_t *o, const vgpu_cdi_spec_t *ol
 int
 vgpu_cdi_remove (const vgpu_cdi_opts_t *o, const char *path, vgpu_error_t *err)
 {
+        char scope[VGPU_SCOPE_MAX + 1];
         vgpu_cdi_spec_t spec;
-        int r = vgpu_cdi_load (path, &spec, err);
+        int r = vgpu_cdi_pool_scope (path, scope, err);
 
+        if (r == 0)
+                r = vgpu_cdi_load (path, &spec, err);
         if (r == -ENOENT)
                 return 0;
         if (r < 0)
@@ -411,7 +426,7 @@ vgpu_cdi_remove (const vgpu_cdi_opts_t *o, const char *path, vgpu_error_t *err)
         /* the spec goes first, so no new container is handed what goes next */
         r = vgpu_cdi_remove_file (path, err);
         if (r == 0)
-                r = vgpu_cdi_pool_release_named (o, &spec, NULL, err);
+                r = vgpu_cdi_pool_release_named (o, scope, &spec, NULL, err);
         vgpu_cdi_spec_done (&spec);
         return r;
 }

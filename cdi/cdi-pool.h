@@ -12,6 +12,7 @@
 #include "cdi-spec.h"
 #include "device.h"
 #include "error.h"
+#include "ledger.h"
 
 typedef struct vgpu_cdi_pool_req {
         char type[VGPU_NAME_MAX]; /* a type id or "auto" */
@@ -28,6 +29,9 @@ typedef struct vgpu_cdi_pool {
         size_t n;
 } vgpu_cdi_pool_t;
 
+/* The scope of the pool a spec file names: its absolute path ("-": stdout). */
+int vgpu_cdi_pool_scope (const char *path, char ret[VGPU_SCOPE_MAX + 1], vgpu_error_t *err);
+
 /* "TYPE=COUNT" (as --pool takes it); -EINVAL / -ERANGE. */
 int vgpu_cdi_pool_req_parse (const char *s, vgpu_cdi_pool_req_t *ret);
 
@@ -39,15 +43,15 @@ int vgpu_cdi_pool_req_parse (const char *s, vgpu_cdi_pool_req_t *ret);
  * active mdevs with a VFIO group that the pool owns or that the ledger does
  * not know (made by mdevctl or by hand); container and claim mdevs stay
  * theirs, and adopted mdevs are never released by vgpu-cdi. */
-int vgpu_cdi_pool_sync (const vgpu_cdi_opts_t *o, const vgpu_cdi_pool_req_t *reqs, size_t n_reqs, vgpu_cdi_pool_t *pool,
-                        vgpu_error_t *release_err, vgpu_error_t *err);
-int vgpu_cdi_pool_adopt (const vgpu_cdi_opts_t *o, vgpu_cdi_pool_t *pool, vgpu_error_t *err);
+int vgpu_cdi_pool_sync (const vgpu_cdi_opts_t *o, const char *scope, const vgpu_cdi_pool_req_t *reqs, size_t n_reqs,
+                        vgpu_cdi_pool_t *pool, vgpu_error_t *release_err, vgpu_error_t *err);
+int vgpu_cdi_pool_adopt (const vgpu_cdi_opts_t *o, const char *scope, vgpu_cdi_pool_t *pool, vgpu_error_t *err);
 
 /* Release the pool mdevs (ledger owner cdi-pool.*) that old names and keep
  * (may be NULL) does not, with their mdevctl definitions: a spec replaced or
  * removed leaves no pool mdev that no spec names. */
-int vgpu_cdi_pool_release_named (const vgpu_cdi_opts_t *o, const vgpu_cdi_spec_t *old, const vgpu_cdi_spec_t *keep,
-                                 vgpu_error_t *err);
+int vgpu_cdi_pool_release_named (const vgpu_cdi_opts_t *o, const char *scope, const vgpu_cdi_spec_t *old,
+                                 const vgpu_cdi_spec_t *keep, vgpu_error_t *err);
 
 /* remove: the spec file, and the pool mdevs it names that the ledger holds
  * for the pool (with their mdevctl definitions). */

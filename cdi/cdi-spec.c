@@ -115,18 +115,33 @@ vgpu_cdi_claim_valid (const char *id)
 int
 vgpu_cdi_file_name (const char *kind, const char *claim, char *ret, size_t size, vgpu_error_t *err)
 {
+        char q[VGPU_QUOTE_BUF];
         const char *slash;
         int n;
 
         if (vgpu_cdi_kind_check (kind, err) < 0)
                 return -EINVAL;
         if (claim && !vgpu_cdi_claim_valid (claim))
-                return vgpu_error_set (err, EINVAL, "\"%.64s\" is not a claim id", claim);
+                return vgpu_error_set (err, EINVAL, "\"%s\" is not a claim id", vgpu_quote (claim, strlen (claim), q));
         slash = strchr (kind, '/');
         n = snprintf (ret, size, "%.*s-%s%s%s.json", (int) (slash - kind), kind, slash + 1, claim ? "_" : "",
                       claim ? claim : "");
         if (n < 0 || (size_t) n >= size || n > NAME_MAX)
                 return vgpu_error_set (err, ENAMETOOLONG, "the spec file name for kind %s is too long", kind);
+        return 0;
+}
+
+int
+vgpu_cdi_pool_file_name (const char *kind, char *ret, size_t size, vgpu_error_t *err)
+{
+        int r = vgpu_cdi_file_name (kind, NULL, ret, size, err);
+        size_t len = r == 0 ? strlen (ret) : 0;
+
+        if (r < 0)
+                return r;
+        if (len + 5 >= size || len + 5 > NAME_MAX)
+                return vgpu_error_set (err, ENAMETOOLONG, "the pool spec file name for kind %s is too long", kind);
+        strcpy (ret + len - 5, "-pool.json");
         return 0;
 }
 
@@ -154,11 +169,13 @@ int
 vgpu_cdi_spec_add (vgpu_cdi_spec_t *spec, const char *name, const char *type, const vgpu_plan_t *plan,
                    vgpu_error_t *err)
 {
+        char q[VGPU_QUOTE_BUF];
         vgpu_cdi_device_t *d;
         void *p;
 
         if (!vgpu_cdi_name_valid (name))
-                return vgpu_error_set (err, EINVAL, "\"%.64s\" is not a CDI device name", name);
+                return vgpu_error_set (err, EINVAL, "\"%s\" is not a CDI device name",
+                                       vgpu_quote (name, strlen (name), q));
         if (type && strlen (type) >= VGPU_NAME_MAX)
                 return vgpu_error_set (err, ENAMETOOLONG, "type of device %s is too long", name);
         for (size_t i = 0; i < spec->n_devices; i++)

@@ -78,6 +78,10 @@ bool vgpu_cdi_claim_valid (const char *id);
  * or "<vendor>-<class>_<claim>.json" for a claim's transient spec. */
 int vgpu_cdi_file_name (const char *kind, const char *claim, char *ret, size_t size, vgpu_error_t *err);
 
+/* A pool spec's default file: "<vendor>-<class>-pool.json", beside the
+ * dynamic spec, so generating one never replaces the other. */
+int vgpu_cdi_pool_file_name (const char *kind, char *ret, size_t size, vgpu_error_t *err);
+
 /* --- the spec as data, JSON and files --- */
 
 int vgpu_cdi_spec_init (vgpu_cdi_spec_t *spec, const char *kind, vgpu_error_t *err);

@@ -15,11 +15,14 @@
 #include "cdi-spec.h"
 #include "cli.h"
 #include "config.h"
+#include "json.h"
 #include "sandbox.h"
 #include "util.h"
 
 #define PROG "vgpu-cdi"
 #define MAX_POOLS 16
+#define STR_(x) #x
+#define STR(x) STR_ (x)
 
 typedef struct cmd_opts {
         vgpu_cdi_opts_t cdi;
@@ -99,7 +102,8 @@ run_remove (void *opaque, vgpu_error_t *err)
 }
 
 static const char generate_help[] =
-        "  --output FILE|-       spec file (default DIR/VENDOR-CLASS.json in --spec-dir), - for stdout\n"
+        "  --output FILE|-       spec file (default DIR/VENDOR-CLASS.json in --spec-dir, and\n"
+        "                        DIR/VENDOR-CLASS-pool.json for a pool), - for stdout\n"
         "  --hook-path PATH      vgpu-hook for dynamic devices (default " VGPU_HOOK_PATH ")\n"
         "  --pool TYPE=N         keep N mdevs of TYPE (or auto) made for the spec; repeatable\n"
         "  --pool N --type TYPE  the same, the type given apart\n"
@@ -181,14 +185,10 @@ take_pool (cmd_opts_t *o, const char *arg)
                 return 0;
         }
         r = vgpu_cdi_pool_req_parse (arg, &o->pools[o->n_pools]);
-        if (r == -ERANGE) {
-                fprintf (stderr, PROG ": --pool \"%.64s\": the count must be 1 to %d\n", arg, VGPU_CDI_POOL_MAX);
-                return 2;
-        }
-        if (r < 0) {
-                fprintf (stderr, PROG ": --pool \"%.64s\" is not TYPE=COUNT (TYPE a type id or auto)\n", arg);
-                return 2;
-        }
+        if (r == -ERANGE)
+                return vgpu_cli_bad_value (PROG, "pool", arg, ": the count must be 1 to " STR (VGPU_CDI_POOL_MAX));
+        if (r < 0)
+                return vgpu_cli_bad_value (PROG, "pool", arg, " is not TYPE=COUNT (TYPE a type id or auto)");
         o->pool_args[o->n_pools++] = arg;
         return 0;
 }
@@ -196,10 +196,8 @@ take_pool (cmd_opts_t *o, const char *arg)
 static int
 path_option (const char *name, const char *arg, bool absolute, const char **ret)
 {
-        if (!*arg || (absolute && arg[0] != '/') || strlen (arg) >= PATH_MAX - NAME_MAX - 2) {
-                fprintf (stderr, PROG ": --%s \"%.64s\" is not %s path\n", name, arg, absolute ? "an absolute" : "a");
-                return 2;
-        }
+        if (!*arg || (absolute && arg[0] != '/') || strlen (arg) >= PATH_MAX - NAME_MAX - 2)
+                return vgpu_cli_bad_value (PROG, name, arg, absolute ? " is not an absolute path" : " is not a path");
         *ret = arg;
         return 0;
 }
@@ -213,11 +211,9 @@ output_option (cmd_opts_t *o, const char *arg)
                 o->output = arg;
                 return 0;
         }
-        if (len < 6 || strcmp (arg + len - 5, ".json") != 0 || arg[len - 6] == '/') {
-                fprintf (stderr, PROG ": --output \"%.64s\" is not a *.json file (all CDI reads, besides *.yaml)\n",
-                         arg);
-                return 2;
-        }
+        if (len < 6 || strcmp (arg + len - 5, ".json") != 0 || arg[len - 6] == '/')
+                return vgpu_cli_bad_value (PROG, "output", arg,
+                                           " is not a *.json file (all CDI reads, besides *.yaml)");
         return path_option ("output", arg, false, &o->output);
 }
 
@@ -230,7 +226,9 @@ take_option (void *opaque, int c, const char *arg, vgpu_error_t *err)
         switch (c) {
         case OPT_KIND:
                 if (vgpu_cdi_kind_check (arg, err) < 0) {
-                        vgpu_error_prefix (err, "--kind \"%.64s\"", arg);
+                        char q[VGPU_QUOTE_BUF];
+
+                        vgpu_error_prefix (err, "--kind \"%s\"", vgpu_quote (arg, strlen (arg), q));
                         return 2;
                 }
                 o->cdi.kind = arg;
@@ -243,23 +241,18 @@ take_option (void *opaque, int c, const char *arg, vgpu_error_t *err)
         case OPT_ADOPT: o->adopt = true; return 0;
         case OPT_PERSIST: o->cdi.persist = true; return 0;
         case OPT_CLAIM:
-                if (!vgpu_cdi_claim_valid (arg)) {
-                        fprintf (stderr,
-                                 PROG ": --claim \"%.64s\" is not a claim id ([A-Za-z0-9][A-Za-z0-9_.-]*, "
-                                      "at most %d bytes, ending in a letter or digit)\n",
-                                 arg, VGPU_CDI_CLAIM_MAX);
-                        return 2;
-                }
+                if (!vgpu_cdi_claim_valid (arg))
+                        return vgpu_cli_bad_value (PROG, "claim", arg,
+                                                   " is not a claim id ([A-Za-z0-9][A-Za-z0-9_.-]*, at most " STR (
+                                                           VGPU_CDI_CLAIM_MAX) " bytes, ending in a letter or digit)");
                 o->claim = arg;
                 return 0;
         case OPT_TYPE: o->type = arg; return 0;
         case OPT_PARENT: o->parent = arg; return 0;
         case OPT_COUNT: return vgpu_cli_number (PROG, "count", arg, VGPU_ALLOC_MAX, &o->count);
         case OPT_MINRES:
-                if (vgpu_parse_resolution (arg, &o->min_w, &o->min_h) < 0) {
-                        fprintf (stderr, PROG ": --min-resolution \"%.64s\" is not WIDTHxHEIGHT\n", arg);
-                        return 2;
-                }
+                if (vgpu_parse_resolution (arg, &o->min_w, &o->min_h) < 0)
+                        return vgpu_cli_bad_value (PROG, "min-resolution", arg, " is not WIDTHxHEIGHT");
                 return 0;
         default: return 2;
         }
@@ -300,9 +293,11 @@ finish_options (const command_t *cmd, cmd_opts_t *o, vgpu_error_t *err)
                 o->output = o->default_output;
         }
         if (!o->output) {
+                bool pool = cmd->run == run_generate && (o->n_pools || o->adopt);
                 char file[NAME_MAX + 1];
 
-                if (vgpu_cdi_file_name (o->cdi.kind, NULL, file, sizeof file, err) < 0)
+                if ((pool ? vgpu_cdi_pool_file_name (o->cdi.kind, file, sizeof file, err)
+                          : vgpu_cdi_file_name (o->cdi.kind, NULL, file, sizeof file, err)) < 0)
                         return 1;
                 snprintf (o->default_output, sizeof o->default_output, "%s/%s", o->cdi.spec_dir, file);
                 o->output = o->default_output;

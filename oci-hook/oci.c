@@ -253,7 +253,10 @@ vgpu_oci_config_load (const char *bundle, json_object **ret, vgpu_error_t *err)
         dfd = open (bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (dfd < 0)
                 return vgpu_error_sys (err, errno, "open bundle %s", vgpu_quote (bundle, strlen (bundle), q));
-        r = vgpu_read_file_at (dfd, "config.json", VGPU_JSON_MAX_BYTES, &text, &len);
+        r = vgpu_read_regular_at (dfd, "config.json", VGPU_JSON_MAX_BYTES, &text, &len);
+        if (r == -EINVAL || r == -EISDIR)
+                return vgpu_error_set (err, EINVAL, "config.json in bundle %s is not a regular file",
+                                       vgpu_quote (bundle, strlen (bundle), q));
         if (r == -EFBIG)
                 return vgpu_error_set (err, EFBIG, "config.json in bundle %s is larger than %u bytes",
                                        vgpu_quote (bundle, strlen (bundle), q), VGPU_JSON_MAX_BYTES);

@@ -11,6 +11,8 @@
 
 #include "alloc.h"
 #include "cli.h"
+#include "config.h"
+#include "hook-config.h"
 #include "hook.h"
 #include "json.h"
 #include "sandbox.h"
@@ -23,6 +25,10 @@ enum {
         OPT_PARENT,
         OPT_TIMEOUT,
         OPT_NO_CGROUP,
+        OPT_ACCEPT_ENV,
+        OPT_UNBOUND_AFTER,
+        OPT_LOG,
+        OPT_CONFIG,
 };
 
 static const struct option long_opts[] = {
@@ -30,12 +36,18 @@ static const struct option long_opts[] = {
         { "parent", required_argument, NULL, OPT_PARENT },
         { "release-timeout-ms", required_argument, NULL, OPT_TIMEOUT },
         { "no-cgroup", no_argument, NULL, OPT_NO_CGROUP },
+        { "accept-env", no_argument, NULL, OPT_ACCEPT_ENV },
+        { "unbound-after", required_argument, NULL, OPT_UNBOUND_AFTER },
+        { "log", required_argument, NULL, OPT_LOG },
+        { "config", required_argument, NULL, OPT_CONFIG },
         { NULL, 0, NULL, 0 },
 };
 
 typedef struct cmd_opts {
         vgpu_cli_common_t common;
         vgpu_hook_opts_t hook;
+        vgpu_hook_config_t flags; /* what the command line set: it wins over the config file */
+        const char *config;
 } cmd_opts_t;
 
 static int
@@ -48,10 +60,22 @@ take_option (void *opaque, int c, const char *arg, vgpu_error_t *err)
         case OPT_TYPE: o->hook.type = arg; return 0;
         case OPT_PARENT: o->hook.parent = arg; return 0;
         case OPT_NO_CGROUP: o->hook.no_cgroup = true; return 0;
+        case OPT_ACCEPT_ENV: o->flags.accept_env = o->flags.has_accept_env = true; return 0;
+        case OPT_CONFIG: o->config = arg; return 0;
+        case OPT_LOG:
+                if (arg[0] != '/' || strlen (arg) >= sizeof o->flags.log)
+                        return vgpu_cli_bad_value (PROG, "log", arg, " is not an absolute path");
+                strcpy (o->flags.log, arg);
+                return 0;
+        case OPT_UNBOUND_AFTER:
+                if (vgpu_cli_number (PROG, "unbound-after", arg, 86400, &v) != 0)
+                        return 2;
+                o->flags.unbound_after_s = (unsigned) v;
+                return 0;
         case OPT_TIMEOUT:
                 if (vgpu_cli_number (PROG, "release-timeout-ms", arg, 3600000, &v) != 0)
                         return 2;
-                o->hook.release_timeout_ms = (unsigned) v;
+                o->flags.release_timeout_ms = (unsigned) v;
                 return 0;
         default: return 2;
         }
@@ -80,10 +104,15 @@ static const vgpu_cli_t cli = {
                    "state's status (hooks.d).",
         .command_word = "stage",
         .options = long_opts,
-        .globals = "type parent release-timeout-ms no-cgroup",
+        .globals = "type parent release-timeout-ms no-cgroup accept-env unbound-after log config",
         .globals_help = "  --type TYPE|auto      request this type (CDI specs pass it)\n"
                         "  --parent PCI-ADDRESS  restrict to one parent device\n"
+                        "  --accept-env          env INTEL_VGPU in the container is a request too\n"
+                        "  --unbound-after S     a precreate allocation no later stage bound within S\n"
+                        "                        seconds is a failed create's (default 120)\n"
                         "  --release-timeout-ms N  bound on a blocked remove (default 5000)\n"
+                        "  --log FILE            failures go there too (default: the kernel log)\n"
+                        "  --config FILE         the hook's config (default " VGPU_HOOK_CONFIG ")\n"
                         "  --no-cgroup           skip the device cgroup step (tests only)\n",
         .commands = stages,
         .n_commands = ARRAY_SIZE (stages),
@@ -104,11 +133,44 @@ sandbox_profile (vgpu_stage_t stage)
         }
 }
 
+/* The config file first, then what the command line said. */
+static int
+configure (cmd_opts_t *o, vgpu_error_t *err)
+{
+        vgpu_hook_config_t c;
+        int r = vgpu_hook_config_load (o->config ? o->config : VGPU_HOOK_CONFIG, o->config != NULL, &c, err);
+
+        if (r < 0)
+                return r;
+        if (o->flags.has_accept_env)
+                c.accept_env = true;
+        if (o->flags.unbound_after_s)
+                c.unbound_after_s = o->flags.unbound_after_s;
+        if (o->flags.release_timeout_ms)
+                c.release_timeout_ms = o->flags.release_timeout_ms;
+        if (o->flags.log[0])
+                strcpy (c.log, o->flags.log);
+        o->flags = c;
+        o->hook.accept_env = c.accept_env;
+        o->hook.unbound_after_s = c.unbound_after_s;
+        o->hook.release_timeout_ms = c.release_timeout_ms ? c.release_timeout_ms : VGPU_RELEASE_TIMEOUT_MS;
+        return 0;
+}
+
+static int
+fail (const cmd_opts_t *o, const char *container, const vgpu_error_t *err)
+{
+        vgpu_error_print (PROG, err);
+        vgpu_error_log (PROG, container, err, o->flags.log[0] ? o->flags.log : NULL);
+        return 1;
+}
+
 int
 main (int argc, char **argv)
 {
-        cmd_opts_t o = { .hook = { .release_timeout_ms = VGPU_RELEASE_TIMEOUT_MS } };
+        cmd_opts_t o = { 0 };
         const vgpu_cli_command_t *stage = NULL;
+        char container[VGPU_CONTAINER_ID_MAX + 1] = "";
         vgpu_error_t err = { 0 };
         _cleanup_free_ char *input = NULL;
         size_t len = 0;
@@ -120,20 +182,16 @@ main (int argc, char **argv)
         o.hook.roots = o.common.roots;
         if (stage != &by_status)
                 vgpu_stage_parse (stage->name, &o.hook.stage); /* the table holds only stage names */
-        if (!o.common.no_sandbox && vgpu_sandbox_enter (sandbox_profile (o.hook.stage), &err) < 0) {
-                vgpu_error_print (PROG, &err);
-                return 1;
-        }
+        if (!o.common.no_sandbox && vgpu_sandbox_enter (sandbox_profile (o.hook.stage), &err) < 0)
+                return fail (&o, container, &err);
+        if (configure (&o, &err) < 0)
+                return fail (&o, container, &err);
         r = vgpu_read_fd (STDIN_FILENO, VGPU_JSON_MAX_BYTES, &input, &len);
         if (r < 0) {
                 vgpu_error_sys (&err, -r, "reading stdin (at most %u bytes)", VGPU_JSON_MAX_BYTES);
-                vgpu_error_print (PROG, &err);
-                return 1;
+                return fail (&o, container, &err);
         }
-        r = vgpu_hook_run (&o.hook, input, len, stdout, &err);
-        if (r < 0) {
-                vgpu_error_print (PROG, &err);
-                return 1;
-        }
+        if (vgpu_hook_run (&o.hook, input, len, stdout, container, &err) < 0)
+                return fail (&o, container, &err);
         return fflush (stdout) == 0 ? 0 : 1;
 }

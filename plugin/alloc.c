@@ -5,7 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "cgroup.h"
+#include "inject.h"
+#include "json.h"
+#include "plan.h"
 #include "util.h"
 
 static void
@@ -15,23 +20,146 @@ ledger_cleanup (vgpu_ledger_t *l)
 }
 #define _cleanup_ledger_ __attribute__ ((cleanup (ledger_cleanup)))
 
+static bool
+owner_matches (const vgpu_record_t *rec, const vgpu_owner_t *owner)
+{
+        if (owner->kind == VGPU_OWNER_BY_NAME)
+                return (rec->owner.kind == VGPU_OWNER_CONTAINER || rec->owner.kind == VGPU_OWNER_VGPUCTL) &&
+                       strcmp (rec->owner.id, owner->id) == 0;
+        return vgpu_owner_same (&rec->owner, owner);
+}
+
+/* A process holds the allocation: the container (or node agent's process)
+ * it was bound to still runs. */
+static bool
+held_live (const vgpu_record_t *rec)
+{
+        return rec->pid > 0 && vgpu_proc_alive (rec->pid, rec->pid_start);
+}
+
 /* The owner's records, under the lock. */
 static int
-owner_records (vgpu_ledger_t *l, const char *owner, vgpu_record_t **ret, size_t *ret_n, vgpu_error_t *err)
+owner_records (vgpu_ledger_t *l, const vgpu_owner_t *owner, vgpu_record_t **ret, size_t *ret_n, vgpu_error_t *err)
 {
         _cleanup_free_ vgpu_record_t *all = NULL;
         size_t n = 0, k = 0;
         int r;
 
-        r = vgpu_ledger_list (l, &all, &n, NULL, NULL, err);
+        r = vgpu_ledger_list (l, &all, &n, NULL, NULL, NULL, NULL, err);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n; i++)
-                if (strcmp (all[i].owner, owner) == 0)
+                if (owner_matches (&all[i], owner))
                         all[k++] = all[i];
         *ret = TAKE_PTR (all);
         *ret_n = k;
         return 0;
+}
+
+static const char *
+display (const vgpu_record_t *rec, char buf[VGPU_OWNER_DISPLAY_MAX])
+{
+        char raw[VGPU_OWNER_DISPLAY_MAX], q[VGPU_QUOTE_BUF];
+
+        vgpu_owner_display (&rec->owner, raw);
+        snprintf (buf, VGPU_OWNER_DISPLAY_MAX, "%s", vgpu_quote (raw, strlen (raw), q));
+        return buf;
+}
+
+/* The nodes a container got for this mdev, without the ones every vGPU shares
+ * (/dev/vfio/vfio, /dev/iommu), into nodes; their count. */
+static size_t
+own_nodes (const vgpu_plan_t *plan, vgpu_node_t *nodes)
+{
+        size_t k = 0;
+
+        for (size_t i = 0; i < plan->n_nodes; i++)
+                if (strcmp (plan->nodes[i].path, VGPU_VFIO_CONTAINER_PATH) != 0 &&
+                    strcmp (plan->nodes[i].path, "/dev/iommu") != 0)
+                        nodes[k++] = plan->nodes[i];
+        return k;
+}
+
+/* A forced release of a live container's mdev: its nodes out of the
+ * container and the device cgroup denying them, before the mdev goes and its
+ * group number can be handed to someone else. */
+static int
+revoke_access (const vgpu_roots_t *roots, const vgpu_record_t *rec, vgpu_error_t *err)
+{
+        vgpu_node_t nodes[VGPU_PLAN_MAX_NODES];
+        char who[VGPU_OWNER_DISPLAY_MAX];
+        vgpu_plan_t plan;
+        vgpu_mdev_t m;
+        size_t n;
+        int r;
+
+        if (vgpu_mdev_lookup (roots, rec->uuid, &m, NULL) < 0)
+                return 0; /* gone already: nothing to reach */
+        r = vgpu_plan_build (roots, &m, 1, &plan, err);
+        if (r < 0)
+                return r;
+        n = own_nodes (&plan, nodes);
+        r = vgpu_cgroup_deny (rec->pid, NULL, nodes, n, err);
+        if (r == 0)
+                r = vgpu_inject_remove (rec->pid, nodes, n, err);
+        if (r < 0)
+                return vgpu_error_prefix (err, "container %s (pid %d) keeps mdev %s: taking its access away failed",
+                                          display (rec, who), (int) rec->pid, rec->uuid);
+        return 0;
+}
+
+/* Mark releasing, remove without holding the lock (the kernel may block),
+ * then drop the record.  On a timeout the record stays releasing. */
+static int
+release_record (const vgpu_roots_t *roots, vgpu_ledger_t *l, vgpu_record_t *rec, unsigned timeout_ms, vgpu_error_t *err)
+{
+        char who[VGPU_OWNER_DISPLAY_MAX];
+        int r;
+
+        if (rec->state != VGPU_RECORD_RELEASING) {
+                rec->state = VGPU_RECORD_RELEASING;
+                r = vgpu_ledger_put (l, rec, err);
+                if (r < 0)
+                        return r;
+        }
+        vgpu_crashpoint ("after-mark-releasing");
+        vgpu_ledger_unlock (l);
+        r = vgpu_mdev_remove (roots, rec->uuid, timeout_ms, err);
+        if (vgpu_ledger_lock (l, r < 0 ? NULL : err) < 0 && r == 0)
+                return -EIO;
+        if (r == -ETIMEDOUT || r == -EBUSY)
+                return vgpu_error_set (err, -r,
+                                       "mdev %s of %s is still open after %u ms: marked releasing, `vgpuctl gc` "
+                                       "removes it once the holder closes it",
+                                       rec->uuid, display (rec, who), timeout_ms);
+        if (r < 0)
+                return r;
+        vgpu_crashpoint ("after-remove");
+        return vgpu_ledger_del (l, rec->uuid, err);
+}
+
+/* Release one record the way mode says; 1 when it was left (STOPPED and
+ * live), 0 when released. */
+static int
+release_as (const vgpu_roots_t *roots, vgpu_ledger_t *l, vgpu_record_t *rec, vgpu_release_mode_t mode,
+            unsigned timeout_ms, vgpu_error_t *err)
+{
+        char who[VGPU_OWNER_DISPLAY_MAX];
+        int r;
+
+        if (mode != VGPU_RELEASE_ROLLBACK && held_live (rec)) {
+                if (mode == VGPU_RELEASE_STOPPED)
+                        return 1;
+                if (mode == VGPU_RELEASE_ADMIN)
+                        return vgpu_error_set (err, EBUSY,
+                                               "%s is running (pid %d) and holds mdev %s: stop it first, or --force "
+                                               "(its nodes and device access are taken away first)",
+                                               display (rec, who), (int) rec->pid, rec->uuid);
+                r = revoke_access (roots, rec, err);
+                if (r < 0)
+                        return r;
+        }
+        return release_record (roots, l, rec, timeout_ms, err);
 }
 
 /* Undo the mdevs this call created (newest first) and their records. */
@@ -46,13 +174,15 @@ rollback (const vgpu_roots_t *roots, vgpu_ledger_t *l, const vgpu_mdev_t *made, 
 
 static int
 allocate_one (const vgpu_roots_t *roots, vgpu_ledger_t *l, const vgpu_choice_t *c, const vgpu_owner_info_t *who,
-              vgpu_mdev_t *ret, vgpu_error_t *err)
+              const char *request, vgpu_mdev_t *ret, vgpu_error_t *err)
 {
-        vgpu_record_t rec = { .group = -1, .state = VGPU_RECORD_CREATING, .pid = who->pid, .holder = getpid () };
+        vgpu_record_t rec = {
+                .owner = who->owner, .group = -1, .state = VGPU_RECORD_CREATING, .pid = who->pid, .holder = getpid ()
+        };
         int r;
 
         vgpu_uuid_new (rec.uuid);
-        snprintf (rec.owner, sizeof rec.owner, "%s", who->owner);
+        snprintf (rec.request, sizeof rec.request, "%s", request);
         snprintf (rec.parent, sizeof rec.parent, "%s", c->parent->name);
         snprintf (rec.type, sizeof rec.type, "%s", c->type->id);
         snprintf (rec.stage, sizeof rec.stage, "%s", who->stage ? who->stage : "");
@@ -83,39 +213,163 @@ allocate_one (const vgpu_roots_t *roots, vgpu_ledger_t *l, const vgpu_choice_t *
         return 0;
 }
 
-/* Existing allocations of the owner, when every one is alive in sysfs.  A
- * later stage that knows the container pid (createRuntime after precreate)
- * records it, so gc can tell when the container is gone. */
-static int
-existing (const vgpu_roots_t *roots, vgpu_ledger_t *l, const vgpu_owner_info_t *who, vgpu_mdev_t *ret, size_t *ret_n,
-          vgpu_error_t *err)
+/* Why gc (or an allocation that found no instance left) should reclaim rec,
+ * or NULL to keep it. */
+static const char *
+stale_reason (const vgpu_roots_t *roots, const vgpu_record_t *rec, unsigned unbound_after_s, long long now)
 {
-        const char *owner = who->owner;
+        vgpu_mdev_t m;
+
+        switch (rec->state) {
+        case VGPU_RECORD_CREATING:
+                return vgpu_proc_alive (rec->holder, rec->holder_start) ? NULL : "allocation interrupted";
+        case VGPU_RECORD_RELEASING: return "release pending";
+        default: break;
+        }
+        if (vgpu_mdev_lookup (roots, rec->uuid, &m, NULL) < 0)
+                return "mdev already gone";
+        if (rec->owner.kind != VGPU_OWNER_CONTAINER && rec->owner.kind != VGPU_OWNER_VGPUCTL)
+                return NULL; /* CDI pools and claims are released by vgpu-cdi */
+        if (rec->pid > 0)
+                return held_live (rec) ? NULL : "container gone";
+        if (rec->owner.kind == VGPU_OWNER_CONTAINER && now - rec->created > (long long) unbound_after_s)
+                return "no stage bound it to a container: the runtime's create failed";
+        return NULL;
+}
+
+/* Reclaim what dead and never-started containers left; how many. */
+static size_t
+reclaim_stale (const vgpu_roots_t *roots, vgpu_ledger_t *l, unsigned unbound_after_s)
+{
         _cleanup_free_ vgpu_record_t *recs = NULL;
+        long long now = (long long) time (NULL);
+        size_t n = 0, done = 0;
+
+        if (vgpu_ledger_list (l, &recs, &n, NULL, NULL, NULL, NULL, NULL) < 0)
+                return 0;
+        for (size_t i = 0; i < n; i++)
+                if (recs[i].owner.kind == VGPU_OWNER_CONTAINER && recs[i].state == VGPU_RECORD_ACTIVE &&
+                    stale_reason (roots, &recs[i], unbound_after_s, now) &&
+                    release_record (roots, l, &recs[i], VGPU_RELEASE_TIMEOUT_MS, NULL) == 0)
+                        done++;
+        return done;
+}
+
+static int
+check_count (const vgpu_owner_info_t *who, size_t count, vgpu_error_t *err)
+{
+        char q[VGPU_QUOTE_BUF];
+
+        if (who->owner.kind == VGPU_OWNER_CDI_POOL ? !who->owner.id[0] : !vgpu_owner_valid (who->owner.id))
+                return vgpu_error_set (err, EINVAL, "owner \"%s\" is not a valid container id",
+                                       vgpu_quote (who->owner.id, strlen (who->owner.id), q));
+        if (count == 0 || count > VGPU_ALLOC_MAX)
+                return vgpu_error_set (err, EINVAL, "count %zu is not between 1 and %d", count, VGPU_ALLOC_MAX);
+        return 0;
+}
+
+/* What a container with this id left or holds, under the lock: records of a
+ * dead or interrupted instance are reclaimed; a live other instance is
+ * -EEXIST; this instance's records for the request go to mine (bound to the
+ * pid now if they were not). */
+static int
+sort_container (const vgpu_roots_t *roots, vgpu_ledger_t *l, const vgpu_owner_info_t *who, const char *request,
+                vgpu_record_t *mine, size_t *ret_n, vgpu_error_t *err)
+{
+        _cleanup_free_ vgpu_record_t *recs = NULL;
+        char id[VGPU_OWNER_DISPLAY_MAX];
+        size_t n = 0, k = 0;
+        int r = owner_records (l, &who->owner, &recs, &n, err);
+
+        for (size_t i = 0; r == 0 && i < n; i++) {
+                vgpu_record_t *rec = &recs[i];
+
+                if (rec->state == VGPU_RECORD_RELEASING)
+                        continue; /* the old instance's, being given back */
+                if (rec->state == VGPU_RECORD_CREATING && vgpu_proc_alive (rec->holder, rec->holder_start))
+                        return vgpu_error_set (err, EBUSY, "container %s: another allocation for it is under way",
+                                               display (rec, id));
+                if (rec->pid > 0 && held_live (rec) && rec->pid != who->pid)
+                        return vgpu_error_set (err, EEXIST,
+                                               "container %s: another live container with this id (pid %d) holds mdev "
+                                               "%s; container ids must be unique on a host",
+                                               display (rec, id), (int) rec->pid, rec->uuid);
+                if (rec->state == VGPU_RECORD_CREATING || (rec->pid > 0 && !held_live (rec))) {
+                        r = release_record (roots, l, rec, VGPU_RELEASE_TIMEOUT_MS, NULL);
+                        r = r == -ETIMEDOUT || r == -EBUSY ? 0 : r; /* gc finishes it; a fresh one is made */
+                        continue;
+                }
+                if ((rec->request[0] && strcmp (rec->request, request) != 0) || k == VGPU_ALLOC_MAX)
+                        continue; /* another request of this container: another vGPU */
+                if (rec->pid == 0 && who->pid > 0 && vgpu_proc_start (who->pid, &rec->pid_start) == 0) {
+                        rec->pid = who->pid;
+                        r = vgpu_ledger_put (l, rec, err);
+                }
+                mine[k++] = *rec;
+        }
+        *ret_n = k;
+        return r;
+}
+
+/* Existing allocations for this request: the container instance's (see
+ * sort_container), or for other kinds all the owner holds. */
+static int
+existing (const vgpu_roots_t *roots, vgpu_ledger_t *l, const vgpu_owner_info_t *who, const char *request,
+          vgpu_mdev_t *ret, size_t *ret_n, vgpu_error_t *err)
+{
+        _cleanup_free_ vgpu_record_t *recs = calloc (VGPU_ALLOC_MAX, sizeof *recs);
+        char id[VGPU_OWNER_DISPLAY_MAX];
         size_t n = 0;
         int r;
 
-        r = owner_records (l, owner, &recs, &n, err);
-        if (r < 0)
-                return r;
-        if (n > VGPU_ALLOC_MAX)
-                n = VGPU_ALLOC_MAX;
-        for (size_t i = 0; i < n; i++) {
+        if (!recs)
+                return vgpu_error_set (err, ENOMEM, "out of memory");
+        if (who->owner.kind == VGPU_OWNER_CONTAINER)
+                r = sort_container (roots, l, who, request, recs, &n, err);
+        else {
+                _cleanup_free_ vgpu_record_t *all = NULL;
+
+                r = owner_records (l, &who->owner, &all, &n, err);
+                n = n > VGPU_ALLOC_MAX ? VGPU_ALLOC_MAX : n;
+                if (r == 0 && n)
+                        memcpy (recs, all, n * sizeof *recs);
+        }
+        for (size_t i = 0; r == 0 && i < n; i++) {
                 if (recs[i].state != VGPU_RECORD_ACTIVE)
-                        return vgpu_error_set (err, EBUSY, "owner %s has mdev %s in state %s; run `vgpuctl gc`", owner,
-                                               recs[i].uuid, vgpu_record_state_name (recs[i].state));
+                        return vgpu_error_set (err, EBUSY, "owner %s has mdev %s in state %s; run `vgpuctl gc`",
+                                               display (&recs[i], id), recs[i].uuid,
+                                               vgpu_record_state_name (recs[i].state));
                 r = vgpu_mdev_lookup (roots, recs[i].uuid, &ret[i], err);
                 if (r < 0)
-                        return vgpu_error_prefix (err, "owner %s holds a ledger record", owner);
-                if (recs[i].pid == 0 && who->pid > 0 && vgpu_proc_start (who->pid, &recs[i].pid_start) == 0) {
-                        recs[i].pid = who->pid;
-                        r = vgpu_ledger_put (l, &recs[i], err);
-                        if (r < 0)
-                                return r;
-                }
+                        return vgpu_error_prefix (err, "owner %s holds a ledger record", display (&recs[i], id));
         }
         *ret_n = n;
-        return 0;
+        return r;
+}
+
+/* One pick and create; on ENOSPC, reclaim what dead and never-started
+ * containers left and try once more. */
+static int
+allocate_next (const vgpu_roots_t *roots, vgpu_ledger_t *l, const vgpu_selector_t *sel, const vgpu_owner_info_t *who,
+               const char *request, vgpu_mdev_t *ret, vgpu_error_t *err)
+{
+        unsigned unbound_after = who->unbound_after_s ? who->unbound_after_s : VGPU_UNBOUND_AFTER_S;
+        int r = -ENOSPC;
+
+        for (int attempt = 0; attempt < 2 && r == -ENOSPC; attempt++) {
+                vgpu_host_t host = { 0 };
+                vgpu_choice_t c;
+
+                if (attempt == 1 && reclaim_stale (roots, l, unbound_after) == 0)
+                        break;
+                r = vgpu_host_scan (roots, &host, err);
+                if (r == 0)
+                        r = vgpu_select (&host, sel, &c, err);
+                if (r == 0)
+                        r = allocate_one (roots, l, &c, who, request, ret, err);
+                vgpu_host_free (&host);
+        }
+        return r;
 }
 
 int
@@ -123,32 +377,23 @@ vgpu_allocate (const vgpu_roots_t *roots, const vgpu_selector_t *sel, const vgpu
                vgpu_mdev_t *ret, size_t *ret_n, bool *ret_reused, vgpu_error_t *err)
 {
         _cleanup_ledger_ vgpu_ledger_t l = { -1, -1 };
-        vgpu_host_t host = { 0 };
+        const char *request = who->request ? who->request : sel->type;
         size_t made = 0;
         int r;
 
-        if (!vgpu_owner_valid (who->owner))
-                return vgpu_error_set (err, EINVAL, "owner \"%.64s\" is not a valid container id", who->owner);
-        if (count == 0 || count > VGPU_ALLOC_MAX)
-                return vgpu_error_set (err, EINVAL, "count %zu is not between 1 and %d", count, VGPU_ALLOC_MAX);
-        r = vgpu_ledger_open (roots, &l, err);
+        r = check_count (who, count, err);
+        if (r == 0)
+                r = vgpu_ledger_open (roots, &l, err);
         if (r < 0)
                 return r;
         vgpu_crashpoint ("after-lock");
-        r = existing (roots, &l, who, ret, ret_n, err);
+        r = existing (roots, &l, who, request, ret, ret_n, err);
         if (ret_reused)
                 *ret_reused = r == 0 && *ret_n > 0;
         if (r < 0 || *ret_n > 0)
                 return r;
         for (; made < count; made++) {
-                vgpu_choice_t c;
-
-                r = vgpu_host_scan (roots, &host, err);
-                if (r == 0)
-                        r = vgpu_select (&host, sel, &c, err);
-                if (r == 0)
-                        r = allocate_one (roots, &l, &c, who, &ret[made], err);
-                vgpu_host_free (&host);
+                r = allocate_next (roots, &l, sel, who, request, &ret[made], err);
                 if (r < 0) {
                         rollback (roots, &l, ret, made);
                         return r;
@@ -158,45 +403,19 @@ vgpu_allocate (const vgpu_roots_t *roots, const vgpu_selector_t *sel, const vgpu
         return 0;
 }
 
-/* Mark releasing, remove without holding the lock (the kernel may block),
- * then drop the record.  On a timeout the record stays releasing. */
-static int
-release_record (const vgpu_roots_t *roots, vgpu_ledger_t *l, vgpu_record_t *rec, unsigned timeout_ms, vgpu_error_t *err)
-{
-        int r;
-
-        if (rec->state != VGPU_RECORD_RELEASING) {
-                rec->state = VGPU_RECORD_RELEASING;
-                r = vgpu_ledger_put (l, rec, err);
-                if (r < 0)
-                        return r;
-        }
-        vgpu_crashpoint ("after-mark-releasing");
-        vgpu_ledger_unlock (l);
-        r = vgpu_mdev_remove (roots, rec->uuid, timeout_ms, err);
-        if (vgpu_ledger_lock (l, r < 0 ? NULL : err) < 0 && r == 0)
-                return -EIO;
-        if (r == -ETIMEDOUT || r == -EBUSY)
-                return vgpu_error_set (err, -r,
-                                       "mdev %s of %s is still open after %u ms: marked releasing, `vgpuctl gc` "
-                                       "removes it once the holder closes it",
-                                       rec->uuid, rec->owner, timeout_ms);
-        if (r < 0)
-                return r;
-        vgpu_crashpoint ("after-remove");
-        return vgpu_ledger_del (l, rec->uuid, err);
-}
-
 int
-vgpu_release_owner (const vgpu_roots_t *roots, const char *owner, unsigned timeout_ms, size_t *ret_n, vgpu_error_t *err)
+vgpu_release_owner (const vgpu_roots_t *roots, const vgpu_owner_t *owner, vgpu_release_mode_t mode, unsigned timeout_ms,
+                    size_t *ret_n, vgpu_error_t *err)
 {
         _cleanup_ledger_ vgpu_ledger_t l = { -1, -1 };
         _cleanup_free_ vgpu_record_t *recs = NULL;
+        char q[VGPU_QUOTE_BUF];
         size_t n = 0, done = 0;
         int r, first = 0;
 
-        if (!vgpu_owner_valid (owner))
-                return vgpu_error_set (err, EINVAL, "owner \"%.64s\" is not a valid container id", owner);
+        if (owner->kind != VGPU_OWNER_CDI_POOL && !vgpu_owner_valid (owner->id))
+                return vgpu_error_set (err, EINVAL, "owner \"%s\" is not a valid container id",
+                                       vgpu_quote (owner->id, strlen (owner->id), q));
         r = vgpu_ledger_open (roots, &l, err);
         if (r == 0)
                 r = owner_records (&l, owner, &recs, &n, err);
@@ -205,10 +424,10 @@ vgpu_release_owner (const vgpu_roots_t *roots, const char *owner, unsigned timeo
         for (size_t i = 0; i < n; i++) {
                 vgpu_error_t e = { 0 };
 
-                r = release_record (roots, &l, &recs[i], timeout_ms, &e);
+                r = release_as (roots, &l, &recs[i], mode, timeout_ms, &e);
                 if (r == 0)
                         done++;
-                else if (first == 0) {
+                else if (r < 0 && first == 0) {
                         first = r;
                         if (err)
                                 *err = e;
@@ -220,7 +439,8 @@ vgpu_release_owner (const vgpu_roots_t *roots, const char *owner, unsigned timeo
 }
 
 int
-vgpu_release_uuid (const vgpu_roots_t *roots, const char *uuid, unsigned timeout_ms, vgpu_error_t *err)
+vgpu_release_uuid (const vgpu_roots_t *roots, const char *uuid, vgpu_release_mode_t mode, unsigned timeout_ms,
+                   vgpu_error_t *err)
 {
         _cleanup_ledger_ vgpu_ledger_t l = { -1, -1 };
         char id[VGPU_UUID_LEN + 1];
@@ -235,7 +455,7 @@ vgpu_release_uuid (const vgpu_roots_t *roots, const char *uuid, unsigned timeout
         if (r < 0)
                 return r;
         r = vgpu_ledger_get (&l, id, &rec, err);
-        if (r == -ENOENT)
+        if (r == -ENOENT || r == -EMEDIUMTYPE)
                 return vgpu_mdev_lookup (roots, id, &m, NULL) == 0
                                ? vgpu_error_set (err, EPERM,
                                                  "mdev %s is not in the ledger: vgpu-toolkit did not create it and "
@@ -244,33 +464,8 @@ vgpu_release_uuid (const vgpu_roots_t *roots, const char *uuid, unsigned timeout
                                : vgpu_error_set (err, ENOENT, "no mdev %s", id);
         if (r < 0)
                 return r;
-        return release_record (roots, &l, &rec, timeout_ms, err);
-}
-
-static bool
-mdev_present (const vgpu_roots_t *roots, const char *uuid)
-{
-        vgpu_mdev_t m;
-
-        return vgpu_mdev_lookup (roots, uuid, &m, NULL) == 0;
-}
-
-/* Why gc should reclaim rec, or NULL to keep it. */
-static const char *
-gc_reason (const vgpu_roots_t *roots, const vgpu_record_t *rec)
-{
-        switch (rec->state) {
-        case VGPU_RECORD_CREATING:
-                return vgpu_proc_alive (rec->holder, rec->holder_start) ? NULL : "allocation interrupted";
-        case VGPU_RECORD_RELEASING: return "release pending";
-        case VGPU_RECORD_ACTIVE:
-        default:
-                if (!mdev_present (roots, rec->uuid))
-                        return "mdev already gone";
-                if (rec->pid > 0 && !vgpu_proc_alive (rec->pid, rec->pid_start))
-                        return "container gone";
-                return NULL;
-        }
+        r = release_as (roots, &l, &rec, mode, timeout_ms, err);
+        return r > 0 ? 0 : r;
 }
 
 static int
@@ -294,40 +489,68 @@ push_action (vgpu_gc_action_t **acts, size_t *n, const char *uuid, const char *o
         return 0;
 }
 
+/* Entries that are no record we wrote, and records we cannot read. */
+static int
+gc_unreadable (const vgpu_roots_t *roots, vgpu_ledger_t *l, char (*bad)[VGPU_UUID_LEN + 1], size_t n_bad,
+               char (*odd)[VGPU_UUID_LEN + 1], size_t n_odd, unsigned timeout_ms, vgpu_gc_action_t **acts,
+               size_t *n_acts)
+{
+        for (size_t i = 0; i < n_odd; i++) {
+                vgpu_error_t e = { 0 };
+                bool gone = vgpu_ledger_remove_stranger (l, odd[i], &e) == 0;
+
+                /* not our writing, so no proof the mdev is ours: it stays */
+                if (push_action (acts, n_acts, odd[i], "?",
+                                 gone ? "no regular file: entry removed, mdev left alone"
+                                      : "no regular file, and not removable: left alone (remove it by hand)",
+                                 0, &e) < 0)
+                        return -ENOMEM;
+                (*acts)[*n_acts - 1].mdev_left = true;
+        }
+        for (size_t i = 0; i < n_bad; i++) {
+                vgpu_error_t e = { 0 };
+                /* a record we wrote and cannot read still proves the mdev is ours */
+                int r = vgpu_mdev_remove (roots, bad[i], timeout_ms, &e);
+
+                if (r == 0)
+                        r = vgpu_ledger_del (l, bad[i], &e);
+                if (push_action (acts, n_acts, bad[i], "?", "corrupt ledger record", r, &e) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
 int
-vgpu_gc (const vgpu_roots_t *roots, unsigned timeout_ms, vgpu_gc_action_t **ret, size_t *ret_n, vgpu_error_t *err)
+vgpu_gc (const vgpu_roots_t *roots, unsigned timeout_ms, unsigned unbound_after_s, vgpu_gc_action_t **ret,
+         size_t *ret_n, vgpu_error_t *err)
 {
         _cleanup_ledger_ vgpu_ledger_t l = { -1, -1 };
         _cleanup_free_ vgpu_record_t *recs = NULL;
         _cleanup_free_ char (*bad)[VGPU_UUID_LEN + 1] = NULL;
+        _cleanup_free_ char (*odd)[VGPU_UUID_LEN + 1] = NULL;
         _cleanup_free_ vgpu_gc_action_t *acts = NULL;
-        size_t n = 0, n_bad = 0, n_acts = 0;
+        size_t n = 0, n_bad = 0, n_odd = 0, n_acts = 0;
+        long long now = (long long) time (NULL);
         int r;
 
         r = vgpu_ledger_open (roots, &l, err);
         if (r == 0)
-                r = vgpu_ledger_list (&l, &recs, &n, &bad, &n_bad, err);
+                r = vgpu_ledger_list (&l, &recs, &n, &bad, &n_bad, &odd, &n_odd, err);
         if (r < 0)
                 return r;
         vgpu_ledger_sweep (&l);
-        for (size_t i = 0; i < n_bad; i++) {
-                vgpu_error_t e = { 0 };
-
-                /* a record we cannot trust still proves the mdev is ours */
-                r = vgpu_mdev_remove (roots, bad[i], timeout_ms, &e);
-                if (r == 0)
-                        r = vgpu_ledger_del (&l, bad[i], &e);
-                if (push_action (&acts, &n_acts, bad[i], "?", "corrupt ledger record", r, &e) < 0)
-                        return vgpu_error_set (err, ENOMEM, "out of memory");
-        }
+        if (gc_unreadable (roots, &l, bad, n_bad, odd, n_odd, timeout_ms, &acts, &n_acts) < 0)
+                return vgpu_error_set (err, ENOMEM, "out of memory");
         for (size_t i = 0; i < n; i++) {
-                const char *why = gc_reason (roots, &recs[i]);
+                const char *why =
+                        stale_reason (roots, &recs[i], unbound_after_s ? unbound_after_s : VGPU_UNBOUND_AFTER_S, now);
+                char who[VGPU_OWNER_DISPLAY_MAX];
                 vgpu_error_t e = { 0 };
 
                 if (!why)
                         continue;
                 r = release_record (roots, &l, &recs[i], timeout_ms, &e);
-                if (push_action (&acts, &n_acts, recs[i].uuid, recs[i].owner, why, r, &e) < 0)
+                if (push_action (&acts, &n_acts, recs[i].uuid, display (&recs[i], who), why, r, &e) < 0)
                         return vgpu_error_set (err, ENOMEM, "out of memory");
         }
         *ret = TAKE_PTR (acts);
@@ -339,19 +562,19 @@ int
 vgpu_ledger_snapshot (const vgpu_roots_t *roots, vgpu_record_t **ret, size_t *ret_n, vgpu_error_t *err)
 {
         _cleanup_ledger_ vgpu_ledger_t l = { -1, -1 };
-        int r;
-
         _cleanup_free_ char (*bad)[VGPU_UUID_LEN + 1] = NULL;
+        _cleanup_free_ char (*odd)[VGPU_UUID_LEN + 1] = NULL;
         vgpu_record_t *recs = NULL;
-        size_t n = 0, n_bad = 0;
+        size_t n = 0, n_bad = 0, n_odd = 0;
+        int r;
 
         r = vgpu_ledger_open (roots, &l, err);
         if (r == 0)
-                r = vgpu_ledger_list (&l, &recs, &n, &bad, &n_bad, err);
+                r = vgpu_ledger_list (&l, &recs, &n, &bad, &n_bad, &odd, &n_odd, err);
         if (r < 0)
                 return r;
-        if (n_bad) {
-                void *p = realloc (recs, (n + n_bad) * sizeof *recs);
+        if (n_bad + n_odd) {
+                void *p = realloc (recs, (n + n_bad + n_odd) * sizeof *recs);
 
                 if (!p) {
                         free (recs);
@@ -359,9 +582,9 @@ vgpu_ledger_snapshot (const vgpu_roots_t *roots, vgpu_record_t **ret, size_t *re
                 }
                 recs = p;
         }
-        for (size_t i = 0; i < n_bad; i++, n++) {
+        for (size_t i = 0; i < n_bad + n_odd; i++, n++) {
                 recs[n] = (vgpu_record_t) { .state = VGPU_RECORD_CORRUPT, .group = -1 };
-                memcpy (recs[n].uuid, bad[i], sizeof recs[n].uuid);
+                memcpy (recs[n].uuid, i < n_bad ? bad[i] : odd[i - n_bad], sizeof recs[n].uuid);
         }
         *ret = recs;
         *ret_n = n;

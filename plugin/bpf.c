@@ -7,7 +7,7 @@
  *     if r2 != CHAR goto tail
  *     per node: if r4 != MAJ goto +1; if r5 == MIN goto accept
  *     goto tail
- *   accept: r0 = 1; exit
+ *   accept: r0 = 1; exit               (r0 = 0 when the prologue denies)
  *   tail:   the old program, entered with r1 (ctx) untouched
  *
  * Jumps in the old program are relative and stay inside it, so appending it
@@ -81,7 +81,7 @@ emit (prog_t *p, struct bpf_insn i, unsigned char label)
 #define CTX(field) ((int16_t) offsetof (struct bpf_cgroup_dev_ctx, field))
 
 static int
-emit_prologue (prog_t *p, const vgpu_node_t *nodes, size_t n, size_t *ret_accept)
+emit_prologue (prog_t *p, const vgpu_node_t *nodes, size_t n, int verdict, size_t *ret_accept)
 {
         int r = 0;
 
@@ -98,22 +98,22 @@ emit_prologue (prog_t *p, const vgpu_node_t *nodes, size_t n, size_t *ret_accept
         for (size_t i = 0; i < n; i++) {
                 /* another major: skip this node's minor test */
                 r |= emit (p, insn (BPF_JMP | BPF_JNE | BPF_K, BPF_REG_4, 0, 1, (int32_t) nodes[i].major), LABEL_NONE);
-                /* major and minor match: allow */
+                /* major and minor match: the verdict */
                 r |= emit (p, insn (BPF_JMP | BPF_JEQ | BPF_K, BPF_REG_5, 0, 0, (int32_t) nodes[i].minor),
                            LABEL_ACCEPT);
         }
         /* none of ours: the runtime's program decides */
         r |= emit (p, insn (BPF_JMP | BPF_JA, 0, 0, 0, 0), LABEL_TAIL);
         *ret_accept = p->len;
-        /* accept: r0 = 1 (allow), return */
-        r |= emit (p, insn (BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 1), LABEL_NONE);
+        /* verdict: r0 = 1 (allow) or 0 (deny), return */
+        r |= emit (p, insn (BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, verdict), LABEL_NONE);
         r |= emit (p, insn (BPF_JMP | BPF_EXIT, 0, 0, 0, 0), LABEL_NONE);
         return r < 0 ? -ENOMEM : 0;
 }
 
-int
-vgpu_bpf_build (const vgpu_node_t *nodes, size_t n, const struct bpf_insn *tail, size_t n_tail, struct bpf_insn **ret,
-                size_t *ret_len, vgpu_error_t *err)
+static int
+build (const vgpu_node_t *nodes, size_t n, int verdict, const struct bpf_insn *tail, size_t n_tail,
+       struct bpf_insn **ret, size_t *ret_len, vgpu_error_t *err)
 {
         prog_t p = { 0 };
         _cleanup_free_ unsigned char *labels = NULL;
@@ -123,7 +123,7 @@ vgpu_bpf_build (const vgpu_node_t *nodes, size_t n, const struct bpf_insn *tail,
 
         if (n_tail > VGPU_BPF_MAX_INSNS)
                 return vgpu_error_set (err, E2BIG, "device program of %zu instructions is too long to extend", n_tail);
-        r = emit_prologue (&p, nodes, n, &accept);
+        r = emit_prologue (&p, nodes, n, verdict, &accept);
         labels = p.label;
         insns = p.insns;
         if (r < 0)
@@ -154,6 +154,13 @@ vgpu_bpf_build (const vgpu_node_t *nodes, size_t n, const struct bpf_insn *tail,
         *ret_len = start_tail + n_tail;
         *ret = TAKE_PTR (insns);
         return 0;
+}
+
+int
+vgpu_bpf_build (const vgpu_node_t *nodes, size_t n, const struct bpf_insn *tail, size_t n_tail, struct bpf_insn **ret,
+                size_t *ret_len, vgpu_error_t *err)
+{
+        return build (nodes, n, 1, tail, n_tail, ret, ret_len, err);
 }
 
 static int
@@ -357,8 +364,8 @@ swap_in (int cgroup_fd, unsigned flags, int prog, int old, vgpu_error_t *err)
 }
 
 static int
-extend_one (int cgroup_fd, unsigned id, unsigned flags, const vgpu_node_t *nodes, size_t n, vgpu_bpf_swap_t *ret,
-            vgpu_error_t *err)
+extend_one (int cgroup_fd, unsigned id, unsigned flags, const vgpu_node_t *nodes, size_t n, int verdict,
+            vgpu_bpf_swap_t *ret, vgpu_error_t *err)
 {
         _cleanup_close_ int old_fd = -1, new_fd = -1;
         _cleanup_free_ struct bpf_insn *old = NULL, *insns = NULL;
@@ -371,7 +378,7 @@ extend_one (int cgroup_fd, unsigned id, unsigned flags, const vgpu_node_t *nodes
         r = vgpu_bpf_prog_insns (old_fd, &old, &n_old, err);
         if (r < 0)
                 return r;
-        r = vgpu_bpf_build (nodes, n, old, n_old, &insns, &len, err);
+        r = build (nodes, n, verdict, old, n_old, &insns, &len, err);
         if (r < 0)
                 return r;
         new_fd = vgpu_bpf_load (insns, len, err);
@@ -386,8 +393,8 @@ extend_one (int cgroup_fd, unsigned id, unsigned flags, const vgpu_node_t *nodes
         return 0;
 }
 
-int
-vgpu_bpf_allow (int cgroup_fd, const vgpu_node_t *nodes, size_t n, vgpu_bpf_undo_t *undo, vgpu_error_t *err)
+static int
+extend_all (int cgroup_fd, const vgpu_node_t *nodes, size_t n, int verdict, vgpu_bpf_undo_t *undo, vgpu_error_t *err)
 {
         unsigned ids[VGPU_BPF_MAX_PROGS], flags = 0;
         size_t n_ids = 0;
@@ -405,7 +412,7 @@ vgpu_bpf_allow (int cgroup_fd, const vgpu_node_t *nodes, size_t n, vgpu_bpf_undo
         if (undo->cgroup_fd < 0)
                 return vgpu_error_sys (err, errno, "duplicating the cgroup fd");
         for (size_t i = 0; i < n_ids; i++) {
-                r = extend_one (cgroup_fd, ids[i], flags, nodes, n, &undo->swaps[undo->n], err);
+                r = extend_one (cgroup_fd, ids[i], flags, nodes, n, verdict, &undo->swaps[undo->n], err);
                 if (r < 0) {
                         vgpu_error_t ignored;
 
@@ -415,6 +422,22 @@ vgpu_bpf_allow (int cgroup_fd, const vgpu_node_t *nodes, size_t n, vgpu_bpf_undo
                 undo->n++;
         }
         return 0;
+}
+
+int
+vgpu_bpf_allow (int cgroup_fd, const vgpu_node_t *nodes, size_t n, vgpu_bpf_undo_t *undo, vgpu_error_t *err)
+{
+        return extend_all (cgroup_fd, nodes, n, 1, undo, err);
+}
+
+int
+vgpu_bpf_deny (int cgroup_fd, const vgpu_node_t *nodes, size_t n, vgpu_error_t *err)
+{
+        vgpu_bpf_undo_t undo;
+        int r = extend_all (cgroup_fd, nodes, n, 0, &undo, err);
+
+        vgpu_bpf_undo_release (&undo);
+        return r;
 }
 
 int

@@ -58,6 +58,12 @@ int vgpu_bpf_query (int cgroup_fd, unsigned *ids, size_t max, size_t *ret_n, uns
  * undo is always initialised; on failure it is empty and nothing changed. */
 int vgpu_bpf_allow (int cgroup_fd, const vgpu_node_t *nodes, size_t n, vgpu_bpf_undo_t *undo, vgpu_error_t *err);
 
+/* Take access back: each device program attached to the cgroup is replaced
+ * by a prologue that denies the nodes, then its own instructions, whoever
+ * granted them (our prologue, or the runtime's rules from config.json).  No
+ * program attached means the cgroup restricts no device: nothing to do. */
+int vgpu_bpf_deny (int cgroup_fd, const vgpu_node_t *nodes, size_t n, vgpu_error_t *err);
+
 /* Put the old programs back (BPF_F_REPLACE of ours) and release undo. */
 int vgpu_bpf_undo (vgpu_bpf_undo_t *undo, vgpu_error_t *err);
 

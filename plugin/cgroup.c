@@ -417,3 +417,34 @@ vgpu_cgroup_undo_release (vgpu_cgroup_undo_t *undo)
         undo->n_allowed = 0;
         undo->kind = VGPU_CGROUP_NONE;
 }
+
+int
+vgpu_cgroup_deny (pid_t pid, const char *cgroup_root, const vgpu_node_t *nodes, size_t n, vgpu_error_t *err)
+{
+        vgpu_cgroup_undo_t cg = { .dir_fd = -1, .bpf = { .cgroup_fd = -1 } };
+        vgpu_cgroup_mount_t m;
+        char path[PATH_MAX];
+        bool v2 = false;
+        int r;
+
+        if (pid <= 0)
+                return vgpu_error_set (err, EINVAL, "container pid %ld is not valid", (long) pid);
+        r = locate (pid, cgroup_root, &m, path, &v2, err);
+        if (r < 0)
+                return r;
+        r = open_cgroup (&m, path, &cg, err);
+        if (r < 0)
+                return r;
+        cg.dir_fd = r;
+        if (v2 && vgpu_bpf_deny (cg.dir_fd, nodes, n, err) < 0)
+                r = vgpu_error_prefix (err, "device cgroup %s", cg.path);
+        for (size_t i = 0; !v2 && r >= 0 && i < n; i++) {
+                int w = v1_write (cg.dir_fd, "devices.deny", nodes[i].major, nodes[i].minor);
+
+                if (w < 0)
+                        r = vgpu_error_sys (err, w, "device cgroup %s: denying c %u:%u rwm", cg.path, nodes[i].major,
+                                            nodes[i].minor);
+        }
+        vgpu_cgroup_undo_release (&cg);
+        return r < 0 ? r : 0;
+}

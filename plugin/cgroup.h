@@ -66,5 +66,11 @@ int vgpu_cgroup_allow (pid_t pid, const char *cgroup_root, const vgpu_node_t *no
  * program put back) and release undo. */
 int vgpu_cgroup_undo (vgpu_cgroup_undo_t *undo, vgpu_error_t *err);
 
+/* Take access to the nodes away from pid's device cgroup, whoever granted it
+ * (this hook, or the runtime from config.json): v1 devices.deny, v2 a deny
+ * prologue in front of each device program.  For a forced release, before
+ * the mdev goes and its group number can reach another container. */
+int vgpu_cgroup_deny (pid_t pid, const char *cgroup_root, const vgpu_node_t *nodes, size_t n, vgpu_error_t *err);
+
 /* Success path: close fds; the grant stays. */
 void vgpu_cgroup_undo_release (vgpu_cgroup_undo_t *undo);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "json.h"
 #include "util.h"
 
 /* The frame's options: the roots, then these; the program's come after. */
@@ -22,16 +23,29 @@ static const char frame_help[] = "  --no-sandbox          debugging only: keep e
 int
 vgpu_cli_usage_error (const char *prog, const char *what, const char *arg)
 {
-        fprintf (stderr, "%s: %s \"%.64s\" (see `%s --help`)\n", prog, what, arg, prog);
+        char q[VGPU_QUOTE_BUF];
+
+        fprintf (stderr, "%s: %s \"%s\" (see `%s --help`)\n", prog, what, vgpu_quote (arg, strlen (arg), q), prog);
+        return 2;
+}
+
+int
+vgpu_cli_bad_value (const char *prog, const char *name, const char *arg, const char *what)
+{
+        char q[VGPU_QUOTE_BUF];
+
+        fprintf (stderr, "%s: --%s \"%s\"%s\n", prog, name, vgpu_quote (arg, strlen (arg), q), what);
         return 2;
 }
 
 int
 vgpu_cli_number (const char *prog, const char *name, const char *arg, unsigned long long max, unsigned long long *ret)
 {
+        char what[64];
+
         if (vgpu_parse_uint (arg, max, ret) < 0 || *ret == 0) {
-                fprintf (stderr, "%s: --%s \"%.64s\" is not a number between 1 and %llu\n", prog, name, arg, max);
-                return 2;
+                snprintf (what, sizeof what, " is not a number between 1 and %llu", max);
+                return vgpu_cli_bad_value (prog, name, arg, what);
         }
         return 0;
 }

@@ -52,8 +52,12 @@ typedef struct vgpu_cli {
 /* Values of the program's own options start here. */
 #define VGPU_CLI_FIRST_OPT 256
 
-/* "prog: what "arg" (see `prog --help`)"; returns 2. */
+/* "prog: what "arg" (see `prog --help`)", arg quoted; returns 2. */
 int vgpu_cli_usage_error (const char *prog, const char *what, const char *arg);
+
+/* "prog: --name "arg"what" (what starts with its own " is not ..." or ": ..."),
+ * the value quoted to stay on one line; returns 2. */
+int vgpu_cli_bad_value (const char *prog, const char *name, const char *arg, const char *what);
 
 /* A count from 1 to max, or a usage error naming --name; 0 or 2. */
 int vgpu_cli_number (const char *prog, const char *name, const char *arg, unsigned long long max,

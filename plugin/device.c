@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "json.h"
 #include "util.h"
 
 #define POLL_STEP_MS 2
@@ -175,13 +176,16 @@ create_error (int typefd, const char *parent, const char *type, const char *uuid
 static int
 open_type (int root, const char *parent, const char *type, vgpu_error_t *err)
 {
+        char q[VGPU_QUOTE_BUF];
         char path[512];
         int fd;
 
         if (!vgpu_name_valid (parent))
-                return vgpu_error_set (err, EINVAL, "\"%.64s\" is not a valid parent name", parent);
+                return vgpu_error_set (err, EINVAL, "\"%s\" is not a valid parent name",
+                                       vgpu_quote (parent, strlen (parent), q));
         if (!vgpu_name_valid (type))
-                return vgpu_error_set (err, EINVAL, "\"%.64s\" is not a valid mdev type name", type);
+                return vgpu_error_set (err, EINVAL, "\"%s\" is not a valid mdev type name",
+                                       vgpu_quote (type, strlen (type), q));
         snprintf (path, sizeof path, "class/mdev_bus/%s", parent);
         if (faccessat (root, path, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
                 return vgpu_error_set (err, ENOENT, "unknown parent %s (no such device in class/mdev_bus)", parent);

@@ -2,8 +2,11 @@
 #include "error.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 static int
 normalise (int code)
@@ -76,4 +79,33 @@ void
 vgpu_error_print (const char *prog, const vgpu_error_t *err)
 {
         fprintf (stderr, "%s: %s\n", prog, err && err->msg[0] ? err->msg : "unknown error");
+}
+
+void
+vgpu_error_log (const char *prog, const char *container, const vgpu_error_t *err, const char *log_path)
+{
+        char line[VGPU_ERROR_MAX + 256], when[32] = "";
+        const char *msg = err && err->msg[0] ? err->msg : "unknown error";
+        time_t now = time (NULL);
+        struct tm tm;
+        int fd, len;
+
+        if (log_path && gmtime_r (&now, &tm))
+                strftime (when, sizeof when, "%Y-%m-%dT%H:%M:%SZ ", &tm);
+        /* <3>: level err; the kernel files it under LOG_USER */
+        len = snprintf (line, sizeof line, "%s%s[%d]: %s%s%s%s\n", log_path ? when : "<3>", prog, (int) getpid (),
+                        container && container[0] ? "container " : "", container ? container : "",
+                        container && container[0] ? ": " : "", msg);
+        if (len < 0)
+                return;
+        if (len >= (int) sizeof line)
+                line[(len = (int) sizeof line - 1) - 1] = '\n';
+        fd = log_path ? open (log_path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600)
+                      : open ("/dev/kmsg", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0)
+                return;
+        if (write (fd, line, (size_t) len) < 0) {
+                /* nowhere left to say it: stderr already has it */
+        }
+        close (fd);
 }

@@ -29,3 +29,9 @@ void vgpu_error_clear (vgpu_error_t *err);
 
 /* Print "prog: message" to stderr (the single place errors are printed). */
 void vgpu_error_print (const char *prog, const vgpu_error_t *err);
+
+/* The same line again where an admin looks when a runtime swallowed stderr
+ * (podman shows only "exit status 1"): appended with a UTC time to log_path,
+ * or to the kernel log (/dev/kmsg, which journald reads) when log_path is
+ * NULL, naming the container when known.  Best effort, for main() only. */
+void vgpu_error_log (const char *prog, const char *container, const vgpu_error_t *err, const char *log_path);

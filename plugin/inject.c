@@ -25,6 +25,7 @@
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 
+#include "json.h"
 #include "util.h"
 
 typedef struct ctx {
@@ -52,11 +53,13 @@ typedef int (*work_fn) (const job_t *job, vgpu_inject_undo_t *undo, vgpu_error_t
 static int
 check_path (const char *path, vgpu_error_t *err)
 {
+        char q[VGPU_QUOTE_BUF];
         size_t len = strnlen (path, 64);
         const char *c = path + 1;
 
         if (len == 64 || strncmp (path, "/dev/", 5) != 0 || path[len - 1] == '/')
-                return vgpu_error_set (err, EINVAL, "device node path %.64s: not a file path below /dev/", path);
+                return vgpu_error_set (err, EINVAL, "device node path %s: not a file path below /dev/",
+                                       vgpu_quote (path, strlen (path), q));
         while (*c) {
                 size_t l = strcspn (c, "/");
 
@@ -431,4 +434,34 @@ vgpu_inject_undo (pid_t pid, const char *rootfs, const vgpu_inject_undo_t *undo,
         if (undo->n == 0)
                 return 0;
         return run_in_mount_ns (pid, undo_work, &job, NULL, err);
+}
+
+int
+vgpu_inject_remove (pid_t pid, const vgpu_node_t *nodes, size_t n, vgpu_error_t *err)
+{
+        char proc[64];
+        ctx_t c = { .rootfs = proc };
+        int ret = 0;
+
+        snprintf (proc, sizeof proc, "/proc/%ld/root", (long) pid);
+        if (pid <= 0)
+                return vgpu_error_set (err, EINVAL, "container pid %ld is not valid", (long) pid);
+        for (size_t i = 0; i < n; i++) {
+                int r = check_path (nodes[i].path, err);
+
+                if (r < 0)
+                        return r;
+        }
+        c.rootfd = open (proc, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (c.rootfd < 0)
+                return vgpu_error_sys (err, errno, "root of container pid %ld (%s)", (long) pid, proc);
+        for (size_t i = 0; i < n; i++) {
+                int r = remove_one (&c, nodes[i].path, false, makedev (nodes[i].major, nodes[i].minor));
+
+                if (r < 0 && ret == 0)
+                        ret = vgpu_error_sys (err, r, "removing device node %s of container pid %ld", nodes[i].path,
+                                              (long) pid);
+        }
+        close (c.rootfd);
+        return ret;
 }

@@ -39,3 +39,10 @@ int vgpu_inject_nodes (pid_t pid, const char *rootfs, const vgpu_node_t *nodes, 
  * a node that is no longer our device, or a directory no longer empty, is
  * left alone. */
 int vgpu_inject_undo (pid_t pid, const char *rootfs, const vgpu_inject_undo_t *undo, vgpu_error_t *err);
+
+/* Take the nodes out of a running container: each one found at its path in
+ * the root of pid (/proc/PID/root, from the caller's namespace: no child, no
+ * setns) that is still that char device is removed.  A forced release does
+ * this before the mdev goes, so its group number never reaches the old
+ * tenant. */
+int vgpu_inject_remove (pid_t pid, const vgpu_node_t *nodes, size_t n, vgpu_error_t *err);

@@ -2,6 +2,7 @@
 #include "json.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 
 #include "util.h"
@@ -140,4 +141,23 @@ vgpu_json_text (json_object *v, const char *label, const char **ret, vgpu_error_
                 return vgpu_error_set (err, EINVAL, "%s \"%s\" contains a NUL byte", label, vgpu_quote (s, len, q));
         *ret = s;
         return 0;
+}
+
+int
+vgpu_json_load_file (const char *path, const char *what, json_object **ret, vgpu_error_t *err)
+{
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+        int r = vgpu_read_regular_at (AT_FDCWD, path, VGPU_JSON_MAX_BYTES, &text, &len);
+
+        if (r == -ENOENT)
+                return vgpu_error_set (err, ENOENT, "no %s %s", what, path);
+        if (r == -EINVAL || r == -EISDIR)
+                return vgpu_error_set (err, EINVAL, "%s %s is not a regular file", what, path);
+        if (r == -EFBIG)
+                return vgpu_error_set (err, EFBIG, "%s %s is larger than %u bytes", what, path, VGPU_JSON_MAX_BYTES);
+        if (r < 0)
+                return vgpu_error_sys (err, -r, "%s %s", what, path);
+        r = vgpu_json_parse (text, len, what, ret, err);
+        return r < 0 ? vgpu_error_prefix (err, "%s", path) : 0;
 }

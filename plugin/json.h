@@ -33,6 +33,10 @@ typedef struct vgpu_json_field {
  * errors carry the byte offset. */
 int vgpu_json_parse (const char *text, size_t len, const char *what, json_object **ret, vgpu_error_t *err);
 
+/* Read and parse a JSON file that must be a regular one (a config file, a
+ * spec): -ENOENT when absent; `what` names it in errors. */
+int vgpu_json_load_file (const char *path, const char *what, json_object **ret, vgpu_error_t *err);
+
 /* Check that obj is an object and that each listed field present has its type
  * and each required one is present.  Unlisted fields are allowed. */
 int vgpu_json_check (json_object *obj, const vgpu_json_field_t *fields, size_t n, const char *what, vgpu_error_t *err);

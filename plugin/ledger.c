@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "json.h"
+#include "stage.h"
 #include "util.h"
 
 #define RECORD_MAX_BYTES 8192
@@ -27,6 +28,46 @@ const char *
 vgpu_record_state_name (vgpu_record_state_t s)
 {
         return (unsigned) s < ARRAY_SIZE (state_names) ? state_names[s] : "unknown";
+}
+
+static const char *const kind_names[VGPU_OWNER_KIND_N] = {
+        [VGPU_OWNER_CONTAINER] = "container",
+        [VGPU_OWNER_VGPUCTL] = "vgpuctl",
+        [VGPU_OWNER_CDI_POOL] = "cdi-pool",
+        [VGPU_OWNER_CDI_CLAIM] = "cdi-claim",
+};
+
+const char *
+vgpu_owner_kind_name (vgpu_owner_kind_t kind)
+{
+        return (unsigned) kind < VGPU_OWNER_KIND_N ? kind_names[kind] : "unknown";
+}
+
+int
+vgpu_owner_kind_parse (const char *name, vgpu_owner_kind_t *ret)
+{
+        for (size_t k = 0; k < VGPU_OWNER_KIND_N; k++)
+                if (strcmp (name, kind_names[k]) == 0) {
+                        *ret = (vgpu_owner_kind_t) k;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+bool
+vgpu_owner_same (const vgpu_owner_t *a, const vgpu_owner_t *b)
+{
+        return a->kind == b->kind && strcmp (a->id, b->id) == 0 && strcmp (a->scope, b->scope) == 0;
+}
+
+const char *
+vgpu_owner_display (const vgpu_owner_t *owner, char buf[VGPU_OWNER_DISPLAY_MAX])
+{
+        if (owner->kind == VGPU_OWNER_CDI_POOL || owner->kind == VGPU_OWNER_CDI_CLAIM)
+                snprintf (buf, VGPU_OWNER_DISPLAY_MAX, "%s.%s", kind_names[owner->kind], owner->id);
+        else
+                snprintf (buf, VGPU_OWNER_DISPLAY_MAX, "%s", owner->id);
+        return buf;
 }
 
 bool
@@ -50,25 +91,83 @@ mkdir_at (int dirfd, const char *name, vgpu_error_t *err, const char *what)
         return 0;
 }
 
+/* A directory whose records prove ownership: root's, writable by root alone,
+ * not a link to one somewhere else. */
+static int
+check_private (int dirfd, const char *name, const char *what, vgpu_error_t *err)
+{
+        struct stat st;
+
+        if (fstatat (dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return vgpu_error_sys (err, errno, "%s", what);
+        if (S_ISLNK (st.st_mode))
+                return vgpu_error_set (err, ELOOP,
+                                       "%s is a symbolic link: vgpu-toolkit wants a directory of root's there "
+                                       "(or VGPU_STATE_DIR / --state-dir naming one)",
+                                       what);
+        if (!S_ISDIR (st.st_mode))
+                return vgpu_error_set (err, ENOTDIR, "%s is not a directory", what);
+        if (st.st_uid != 0 || (st.st_mode & 022))
+                return vgpu_error_set (err, EPERM,
+                                       "%s is owned by uid %u with mode %04o: it must be root's and writable by root "
+                                       "alone, or anyone could plant a ledger record (chown root; chmod 0700)",
+                                       what, (unsigned) st.st_uid, (unsigned) (st.st_mode & 07777));
+        return 0;
+}
+
+static int
+open_state (const vgpu_roots_t *roots, vgpu_error_t *err)
+{
+        char what[PATH_MAX + 32];
+        int r, fd;
+
+        snprintf (what, sizeof what, "state directory %s", roots->state);
+        r = mkdir_at (AT_FDCWD, roots->state, err, roots->state);
+        if (r == 0)
+                r = check_private (AT_FDCWD, roots->state, what, err);
+        if (r < 0)
+                return r;
+        fd = open (roots->state, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return vgpu_error_sys (err, errno, "%s", what);
+        return fd;
+}
+
+int
+vgpu_state_lock (const vgpu_roots_t *roots, const char *name, vgpu_error_t *err)
+{
+        _cleanup_close_ int state = open_state (roots, err), fd = -1;
+
+        if (state < 0)
+                return state;
+        fd = openat (state, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return vgpu_error_sys (err, errno, "lock %s/%s", roots->state, name);
+        while (flock (fd, LOCK_EX) < 0)
+                if (errno != EINTR)
+                        return vgpu_error_sys (err, errno, "lock %s/%s", roots->state, name);
+        return TAKE_FD (fd);
+}
+
 int
 vgpu_ledger_open (const vgpu_roots_t *roots, vgpu_ledger_t *ret, vgpu_error_t *err)
 {
-        _cleanup_close_ int state = -1, dirfd = -1, lockfd = -1;
+        _cleanup_close_ int state = open_state (roots, err), dirfd = -1, lockfd = -1;
+        char what[PATH_MAX + 32];
         int r;
 
-        r = mkdir_at (AT_FDCWD, roots->state, err, roots->state);
-        if (r < 0)
-                return r;
-        state = open (roots->state, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (state < 0)
-                return vgpu_error_sys (err, errno, "state directory %s", roots->state);
+                return state;
+        snprintf (what, sizeof what, "ledger directory %s/ledger", roots->state);
         r = mkdir_at (state, "ledger", err, "the ledger directory");
+        if (r == 0)
+                r = check_private (state, "ledger", what, err);
         if (r < 0)
                 return r;
         dirfd = openat (state, "ledger", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (dirfd < 0)
                 return vgpu_error_sys (err, errno, "%s/ledger", roots->state);
-        lockfd = openat (state, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+        lockfd = openat (state, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
         if (lockfd < 0)
                 return vgpu_error_sys (err, errno, "%s/lock", roots->state);
         ret->dirfd = TAKE_FD (dirfd);
@@ -112,7 +211,10 @@ vgpu_record_format (const vgpu_record_t *rec)
         const char *text;
 
         json_object_object_add (o, "uuid", json_object_new_string (rec->uuid));
-        json_object_object_add (o, "owner", json_object_new_string (rec->owner));
+        json_object_object_add (o, "owner", json_object_new_string (rec->owner.id));
+        json_object_object_add (o, "kind", json_object_new_string (vgpu_owner_kind_name (rec->owner.kind)));
+        json_object_object_add (o, "scope", json_object_new_string (rec->owner.scope));
+        json_object_object_add (o, "request", json_object_new_string (rec->request));
         json_object_object_add (o, "parent", json_object_new_string (rec->parent));
         json_object_object_add (o, "type", json_object_new_string (rec->type));
         json_object_object_add (o, "group", json_object_new_int (rec->group));
@@ -148,21 +250,60 @@ int_in (json_object *o, const char *key, long long min, long long max, long long
         return *ret >= min && *ret <= max;
 }
 
+/* Records written before owners had kinds spelt the CDI ones into the id. */
+static void
+legacy_kind (vgpu_owner_t *owner, const char *stage)
+{
+        static const struct {
+                const char *prefix;
+                vgpu_owner_kind_t kind;
+        } prefixes[] = { { "cdi-pool.", VGPU_OWNER_CDI_POOL }, { "cdi-claim.", VGPU_OWNER_CDI_CLAIM } };
+
+        owner->kind =
+                strcmp (stage, vgpu_stage_name (VGPU_STAGE_VGPUCTL)) == 0 ? VGPU_OWNER_VGPUCTL : VGPU_OWNER_CONTAINER;
+        for (size_t i = 0; i < ARRAY_SIZE (prefixes); i++) {
+                size_t len = strlen (prefixes[i].prefix);
+
+                if (strncmp (owner->id, prefixes[i].prefix, len) == 0 && owner->id[len]) {
+                        owner->kind = prefixes[i].kind;
+                        memmove (owner->id, owner->id + len, strlen (owner->id + len) + 1);
+                }
+        }
+}
+
+/* Each kind's ids: containers, vgpuctl owners and claims as
+ * vgpu_owner_valid, pool slots a decimal index; a scope is an absolute path
+ * of printable ASCII ("-" for a spec written to stdout). */
+static bool
+owner_ok (const vgpu_owner_t *o)
+{
+        unsigned long long idx;
+
+        if (o->kind == VGPU_OWNER_CDI_POOL ? vgpu_parse_uint (o->id, 1u << 20, &idx) < 0 : !vgpu_owner_valid (o->id))
+                return false;
+        for (const char *c = o->scope; *c; c++)
+                if (*c < 0x20 || *c >= 0x7f)
+                        return false;
+        return o->scope[0] == '\0' ||
+               (o->kind == VGPU_OWNER_CDI_POOL && (o->scope[0] == '/' || strcmp (o->scope, "-") == 0));
+}
+
 int
 vgpu_record_parse (const char *text, size_t len, vgpu_record_t *ret, vgpu_error_t *err)
 {
         static const vgpu_json_field_t fields[] = {
-                { "uuid", json_type_string, true },      { "owner", json_type_string, true },
-                { "parent", json_type_string, true },    { "type", json_type_string, true },
-                { "group", json_type_int, true },        { "pid", json_type_int, true },
-                { "pid_start", json_type_int, true },    { "holder", json_type_int, true },
-                { "holder_start", json_type_int, true }, { "stage", json_type_string, true },
-                { "state", json_type_string, true },     { "created", json_type_int, true },
-                { "updated", json_type_int, true },
+                { "uuid", json_type_string, true },     { "owner", json_type_string, true },
+                { "kind", json_type_string, false },    { "scope", json_type_string, false },
+                { "request", json_type_string, false }, { "parent", json_type_string, true },
+                { "type", json_type_string, true },     { "group", json_type_int, true },
+                { "pid", json_type_int, true },         { "pid_start", json_type_int, true },
+                { "holder", json_type_int, true },      { "holder_start", json_type_int, true },
+                { "stage", json_type_string, true },    { "state", json_type_string, true },
+                { "created", json_type_int, true },     { "updated", json_type_int, true },
         };
         _cleanup_json_ json_object *o = NULL;
         vgpu_record_t rec = { 0 };
-        const char *state;
+        const char *state, *kind;
         long long v[5];
         size_t s;
         int r;
@@ -176,14 +317,23 @@ vgpu_record_parse (const char *text, size_t len, vgpu_record_t *ret, vgpu_error_
                 return -EBADMSG;
         }
         if (copy_str (o, "uuid", rec.uuid, sizeof rec.uuid, err) < 0 ||
-            copy_str (o, "owner", rec.owner, sizeof rec.owner, err) < 0 ||
+            copy_str (o, "owner", rec.owner.id, sizeof rec.owner.id, err) < 0 ||
             copy_str (o, "parent", rec.parent, sizeof rec.parent, err) < 0 ||
             copy_str (o, "type", rec.type, sizeof rec.type, err) < 0 ||
-            copy_str (o, "stage", rec.stage, sizeof rec.stage, err) < 0)
+            copy_str (o, "stage", rec.stage, sizeof rec.stage, err) < 0 ||
+            (vgpu_json_str (o, "scope") && copy_str (o, "scope", rec.owner.scope, sizeof rec.owner.scope, err) < 0) ||
+            (vgpu_json_str (o, "request") && copy_str (o, "request", rec.request, sizeof rec.request, err) < 0))
                 return -EBADMSG;
-        if (!vgpu_uuid_valid (rec.uuid) || !vgpu_owner_valid (rec.owner) || !vgpu_name_valid (rec.parent) ||
-            !vgpu_name_valid (rec.type))
-                return vgpu_error_set (err, EBADMSG, "ledger record has an invalid uuid, owner, parent or type");
+        kind = vgpu_json_str (o, "kind");
+        if (!kind)
+                legacy_kind (&rec.owner, rec.stage);
+        else if (vgpu_owner_kind_parse (kind, &rec.owner.kind) < 0)
+                return vgpu_error_set (err, EBADMSG, "ledger record owner kind \"%.32s\" is unknown", kind);
+        if (!vgpu_uuid_valid (rec.uuid) || !owner_ok (&rec.owner) || !vgpu_name_valid (rec.parent) ||
+            !vgpu_name_valid (rec.type) ||
+            (rec.request[0] && strcmp (rec.request, "auto") != 0 && !vgpu_name_valid (rec.request)))
+                return vgpu_error_set (err, EBADMSG,
+                                       "ledger record has an invalid uuid, owner, parent, type or request");
         state = vgpu_json_str (o, "state");
         for (s = 0; s < VGPU_RECORD_CORRUPT && strcmp (state, state_names[s]) != 0; s++)
                 ;
@@ -228,18 +378,23 @@ vgpu_ledger_put (vgpu_ledger_t *l, vgpu_record_t *rec, vgpu_error_t *err)
 int
 vgpu_ledger_get (vgpu_ledger_t *l, const char *uuid, vgpu_record_t *ret, vgpu_error_t *err)
 {
+        char q[VGPU_QUOTE_BUF];
         _cleanup_free_ char *text = NULL;
         char name[64];
         size_t len;
         int r;
 
         if (!vgpu_uuid_valid (uuid))
-                return vgpu_error_set (err, EINVAL, "\"%.64s\" is not a UUID", uuid);
+                return vgpu_error_set (err, EINVAL, "\"%s\" is not a UUID", vgpu_quote (uuid, strlen (uuid), q));
         record_name (uuid, name);
-        r = vgpu_read_file_at (l->dirfd, name, RECORD_MAX_BYTES, &text, &len);
+        r = vgpu_read_regular_at (l->dirfd, name, RECORD_MAX_BYTES, &text, &len);
+        if (r == -ENOENT)
+                return vgpu_error_set (err, ENOENT, "mdev %s is not in the ledger", uuid);
+        if (r == -EINVAL || r == -EISDIR)
+                return vgpu_error_set (err, EMEDIUMTYPE,
+                                       "ledger entry %s is not a regular file: no record vgpu-toolkit wrote", name);
         if (r < 0)
-                return r == -ENOENT ? vgpu_error_set (err, ENOENT, "mdev %s is not in the ledger", uuid)
-                                    : vgpu_error_sys (err, -r, "ledger record %s", name);
+                return vgpu_error_sys (err, -r, "ledger record %s", name);
         r = vgpu_record_parse (text, len, ret, err);
         if (r == 0 && strcmp (ret->uuid, uuid) != 0)
                 r = vgpu_error_set (err, EBADMSG, "ledger record %s names another mdev", name);
@@ -251,10 +406,11 @@ vgpu_ledger_get (vgpu_ledger_t *l, const char *uuid, vgpu_record_t *ret, vgpu_er
 int
 vgpu_ledger_del (vgpu_ledger_t *l, const char *uuid, vgpu_error_t *err)
 {
+        char q[VGPU_QUOTE_BUF];
         char name[64];
 
         if (!vgpu_uuid_valid (uuid))
-                return vgpu_error_set (err, EINVAL, "\"%.64s\" is not a UUID", uuid);
+                return vgpu_error_set (err, EINVAL, "\"%s\" is not a UUID", vgpu_quote (uuid, strlen (uuid), q));
         record_name (uuid, name);
         if (unlinkat (l->dirfd, name, 0) < 0 && errno != ENOENT)
                 return vgpu_error_sys (err, errno, "removing ledger record %s", name);
@@ -276,12 +432,14 @@ push_uuid (char (**arr)[VGPU_UUID_LEN + 1], size_t *n, const char *uuid)
 
 int
 vgpu_ledger_list (vgpu_ledger_t *l, vgpu_record_t **ret, size_t *ret_n, char (**ret_corrupt)[VGPU_UUID_LEN + 1],
-                  size_t *ret_n_corrupt, vgpu_error_t *err)
+                  size_t *ret_n_corrupt, char (**ret_strangers)[VGPU_UUID_LEN + 1], size_t *ret_n_strangers,
+                  vgpu_error_t *err)
 {
         _cleanup_free_ vgpu_record_t *recs = NULL;
         _cleanup_free_ char (*bad)[VGPU_UUID_LEN + 1] = NULL;
+        _cleanup_free_ char (*odd)[VGPU_UUID_LEN + 1] = NULL;
         _cleanup_closedir_ DIR *d = NULL;
-        size_t n = 0, n_bad = 0;
+        size_t n = 0, n_bad = 0, n_odd = 0;
         struct dirent *de;
         int fd = openat (l->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
@@ -293,13 +451,20 @@ vgpu_ledger_list (vgpu_ledger_t *l, vgpu_record_t **ret, size_t *ret_n, char (**
                 char uuid[VGPU_UUID_LEN + 1];
                 vgpu_record_t rec;
                 void *p;
+                int r;
 
                 if (strlen (de->d_name) != VGPU_UUID_LEN + 5 || strcmp (de->d_name + VGPU_UUID_LEN, ".json") != 0)
                         continue; /* temp files and strangers */
                 snprintf (uuid, sizeof uuid, "%.36s", de->d_name);
                 if (!vgpu_uuid_valid (uuid))
                         continue;
-                if (vgpu_ledger_get (l, uuid, &rec, NULL) < 0) {
+                r = vgpu_ledger_get (l, uuid, &rec, NULL);
+                if (r == -EMEDIUMTYPE) {
+                        if (push_uuid (&odd, &n_odd, uuid) < 0)
+                                return vgpu_error_set (err, ENOMEM, "out of memory");
+                        continue;
+                }
+                if (r < 0) {
                         if (push_uuid (&bad, &n_bad, uuid) < 0)
                                 return vgpu_error_set (err, ENOMEM, "out of memory");
                         continue;
@@ -315,6 +480,27 @@ vgpu_ledger_list (vgpu_ledger_t *l, vgpu_record_t **ret, size_t *ret_n, char (**
                 *ret_corrupt = TAKE_PTR (bad);
         if (ret_n_corrupt)
                 *ret_n_corrupt = n_bad;
+        if (ret_strangers)
+                *ret_strangers = TAKE_PTR (odd);
+        if (ret_n_strangers)
+                *ret_n_strangers = n_odd;
+        return 0;
+}
+
+int
+vgpu_ledger_remove_stranger (vgpu_ledger_t *l, const char *uuid, vgpu_error_t *err)
+{
+        char q[VGPU_QUOTE_BUF];
+        char name[64];
+        struct stat st;
+
+        if (!vgpu_uuid_valid (uuid))
+                return vgpu_error_set (err, EINVAL, "\"%s\" is not a UUID", vgpu_quote (uuid, strlen (uuid), q));
+        record_name (uuid, name);
+        if (fstatat (l->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return errno == ENOENT ? 0 : vgpu_error_sys (err, errno, "ledger entry %s", name);
+        if (unlinkat (l->dirfd, name, S_ISDIR (st.st_mode) ? AT_REMOVEDIR : 0) < 0 && errno != ENOENT)
+                return vgpu_error_sys (err, errno, "removing ledger entry %s, which is not a regular file", name);
         return 0;
 }
 
@@ -345,8 +531,9 @@ vgpu_ledger_sweep (vgpu_ledger_t *l)
         return n;
 }
 
-int
-vgpu_proc_start (pid_t pid, unsigned long long *ret)
+/* Fields 3 (state) and 22 (start time) of /proc/PID/stat. */
+static int
+proc_stat (pid_t pid, unsigned long long *ret_start, char *ret_state)
 {
         _cleanup_free_ char *text = NULL;
         char path[64];
@@ -361,8 +548,9 @@ vgpu_proc_start (pid_t pid, unsigned long long *ret)
         if (r < 0)
                 return r == -ENOENT ? -ESRCH : r;
         p = strrchr (text, ')'); /* comm may hold spaces and parentheses */
-        if (!p)
+        if (!p || p[1] != ' ' || !p[2])
                 return -EINVAL;
+        *ret_state = p[2];
         /* after ") " come fields 3..; starttime is field 22 */
         for (int field = 2; field < 22; field++) {
                 p = strchr (p + 1, ' ');
@@ -371,14 +559,23 @@ vgpu_proc_start (pid_t pid, unsigned long long *ret)
         }
         if (sscanf (p + 1, "%llu", &start) != 1)
                 return -EINVAL;
-        *ret = start;
+        *ret_start = start;
         return 0;
+}
+
+int
+vgpu_proc_start (pid_t pid, unsigned long long *ret)
+{
+        char state;
+
+        return proc_stat (pid, ret, &state);
 }
 
 bool
 vgpu_proc_alive (pid_t pid, unsigned long long start)
 {
         unsigned long long now;
+        char state;
 
-        return vgpu_proc_start (pid, &now) == 0 && now == start;
+        return proc_stat (pid, &now, &state) == 0 && now == start && state != 'Z' && state != 'X';
 }

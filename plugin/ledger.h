@@ -1,11 +1,20 @@
 /* ledger.h — the allocation ledger under the state root.
  *
  * One record per mdev vgpu-toolkit created, in <state>/ledger/<uuid>.json,
- * written atomically (temp file, fsync, rename).  Changes are serialised by
- * flock on <state>/lock.  A record names its owner (container id), the
- * container pid and its start time (so a reused pid is not mistaken for the
- * container), and its state: creating (the allocating process may have died
- * half-way), active, or releasing (a remove is pending). */
+ * written atomically (temp file, fsync, rename) and read back only from a
+ * regular file (no link followed, no FIFO opened).  Changes are serialised by
+ * flock on <state>/lock.  The state directory must be root's and writable by
+ * nobody else, or every command refuses it: a record proves an mdev is ours,
+ * so nobody else may plant one.
+ *
+ * A record names its owner — an instance, not a name: owners live in
+ * separate kinds (containers, vgpuctl's node-agent owners, each CDI pool
+ * spec's slots, CDI claims), and a container is its id plus its pid and that
+ * pid's start time once a stage knows them (so a reused id or pid is never
+ * taken for it) — what it asked for (the request, so a second different
+ * request of one container is never answered with the first one's mdev), and
+ * its state: creating (the allocating process may have died half-way),
+ * active, or releasing (a remove is pending). */
 #pragma once
 
 #include <stdbool.h>
@@ -17,6 +26,32 @@
 #include "roots.h"
 
 #define VGPU_OWNER_MAX 128
+#define VGPU_SCOPE_MAX 1024
+
+typedef enum vgpu_owner_kind {
+        VGPU_OWNER_CONTAINER, /* a container: its id, and its pid once a stage knows it */
+        VGPU_OWNER_VGPUCTL,   /* vgpuctl allocate --owner: a node agent's name */
+        VGPU_OWNER_CDI_POOL,  /* one slot of a CDI pool: the index, scope = the spec file */
+        VGPU_OWNER_CDI_CLAIM, /* a CDI claim: the claim id */
+        VGPU_OWNER_KIND_N,
+} vgpu_owner_kind_t;
+
+typedef struct vgpu_owner {
+        vgpu_owner_kind_t kind;
+        char id[VGPU_OWNER_MAX + 1];
+        char scope[VGPU_SCOPE_MAX + 1]; /* a CDI pool's spec file; "" otherwise (and for pre-0.2 pool records) */
+} vgpu_owner_t;
+
+/* "container", "vgpuctl", "cdi-pool", "cdi-claim"; -EINVAL for another word. */
+const char *vgpu_owner_kind_name (vgpu_owner_kind_t kind);
+int vgpu_owner_kind_parse (const char *name, vgpu_owner_kind_t *ret);
+
+bool vgpu_owner_same (const vgpu_owner_t *a, const vgpu_owner_t *b);
+
+/* How lists and messages name an owner: the id for containers and vgpuctl
+ * owners, cdi-pool.<index> and cdi-claim.<id> for CDI's. */
+#define VGPU_OWNER_DISPLAY_MAX (VGPU_OWNER_MAX + 16)
+const char *vgpu_owner_display (const vgpu_owner_t *owner, char buf[VGPU_OWNER_DISPLAY_MAX]);
 
 typedef enum vgpu_record_state {
         VGPU_RECORD_CREATING,
@@ -27,11 +62,12 @@ typedef enum vgpu_record_state {
 
 typedef struct vgpu_record {
         char uuid[VGPU_UUID_LEN + 1];
-        char owner[VGPU_OWNER_MAX + 1];
+        vgpu_owner_t owner;
+        char request[VGPU_NAME_MAX]; /* what was asked: a type id or "auto"; "" in records before 0.2 */
         char parent[VGPU_NAME_MAX];
         char type[VGPU_NAME_MAX];
         int group;
-        pid_t pid;                    /* container pid, 0 when not known */
+        pid_t pid;                    /* container pid, 0 when not known (unbound) */
         unsigned long long pid_start; /* its start time (clock ticks after boot) */
         pid_t holder;                 /* process that allocates, while creating */
         unsigned long long holder_start;
@@ -50,9 +86,16 @@ bool vgpu_owner_valid (const char *owner);
 
 const char *vgpu_record_state_name (vgpu_record_state_t s);
 
-/* Open (creating <state> 0700 and <state>/ledger) and take the lock. */
+/* Open (creating <state> 0700 and <state>/ledger) and take the lock.  A state
+ * directory or ledger that is a link, not root's, or group/world writable is
+ * refused with a line that says so. */
 int vgpu_ledger_open (const vgpu_roots_t *roots, vgpu_ledger_t *ret, vgpu_error_t *err);
 void vgpu_ledger_close (vgpu_ledger_t *l);
+
+/* An exclusive flock on <state>/<name> (e.g. "cdi-pool.lock") for a series
+ * of ledger changes that must not interleave with another such series (the
+ * ledger lock is per allocation); the fd holds it (close to drop). */
+int vgpu_state_lock (const vgpu_roots_t *roots, const char *name, vgpu_error_t *err);
 int vgpu_ledger_lock (vgpu_ledger_t *l, vgpu_error_t *err);
 void vgpu_ledger_unlock (vgpu_ledger_t *l);
 
@@ -61,9 +104,16 @@ int vgpu_ledger_put (vgpu_ledger_t *l, vgpu_record_t *rec, vgpu_error_t *err); /
 int vgpu_ledger_get (vgpu_ledger_t *l, const char *uuid, vgpu_record_t *ret, vgpu_error_t *err);
 int vgpu_ledger_del (vgpu_ledger_t *l, const char *uuid, vgpu_error_t *err);
 
-/* Every record; the uuids of unreadable records go to ret_corrupt. */
+/* Every record; the uuids of unreadable records go to ret_corrupt.  An entry
+ * that is not a regular file is no record vgpu-toolkit wrote: it is named in
+ * ret_strangers (may be NULL) and proves nothing about its mdev. */
 int vgpu_ledger_list (vgpu_ledger_t *l, vgpu_record_t **ret, size_t *ret_n, char (**ret_corrupt)[VGPU_UUID_LEN + 1],
-                      size_t *ret_n_corrupt, vgpu_error_t *err);
+                      size_t *ret_n_corrupt, char (**ret_strangers)[VGPU_UUID_LEN + 1], size_t *ret_n_strangers,
+                      vgpu_error_t *err);
+
+/* Remove a non-regular entry <uuid>.json (a FIFO, link, device or empty
+ * directory someone put there); 0 when it is gone. */
+int vgpu_ledger_remove_stranger (vgpu_ledger_t *l, const char *uuid, vgpu_error_t *err);
 
 /* Remove temp files that writers killed mid-write left behind (their pid is
  * gone); returns how many. */
@@ -75,5 +125,5 @@ char *vgpu_record_format (const vgpu_record_t *rec);
 
 /* Start time of a process (field 22 of /proc/PID/stat); -ESRCH when gone. */
 int vgpu_proc_start (pid_t pid, unsigned long long *ret);
-/* True while pid runs and still has start time `start`. */
+/* True while pid runs and still has start time `start` (a zombie has ended). */
 bool vgpu_proc_alive (pid_t pid, unsigned long long start);

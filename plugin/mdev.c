@@ -9,6 +9,7 @@
 #include <string.h>
 #include <uuid/uuid.h>
 
+#include "json.h"
 #include "util.h"
 
 /* ASCII only, whatever the locale: names become sysfs path components;
@@ -45,8 +46,9 @@ vgpu_uuid_lower (char uuid[VGPU_UUID_LEN + 1])
 int
 vgpu_uuid_normalise (const char *in, char out[VGPU_UUID_LEN + 1], vgpu_error_t *err)
 {
+        char q[VGPU_QUOTE_BUF];
         if (!vgpu_uuid_valid (in))
-                return vgpu_error_set (err, EINVAL, "\"%.64s\" is not a UUID", in);
+                return vgpu_error_set (err, EINVAL, "\"%s\" is not a UUID", vgpu_quote (in, strlen (in), q));
         memcpy (out, in, VGPU_UUID_LEN + 1);
         vgpu_uuid_lower (out);
         return 0;

@@ -99,9 +99,17 @@ listed (const char *uuid, const vgpu_mdev_t *mdevs, size_t n)
         return false;
 }
 
+static const char *
+owner_text (const vgpu_record_t *r, char buf[VGPU_OWNER_DISPLAY_MAX])
+{
+        return r->owner.id[0] ? vgpu_owner_display (&r->owner, buf) : "?";
+}
+
 void
 vgpu_report_list (FILE *out, const vgpu_mdev_t *mdevs, size_t n, const vgpu_record_t *recs, size_t n_recs)
 {
+        char who[VGPU_OWNER_DISPLAY_MAX];
+
         for (size_t i = 0; i < n; i++) {
                 const vgpu_record_t *r = find_record (mdevs[i].uuid, recs, n_recs);
 
@@ -109,7 +117,7 @@ vgpu_report_list (FILE *out, const vgpu_mdev_t *mdevs, size_t n, const vgpu_reco
                 if (r && r->state == VGPU_RECORD_CORRUPT)
                         fprintf (out, " owner=? state=corrupt\n");
                 else if (r)
-                        fprintf (out, " owner=%s state=%s\n", r->owner, vgpu_record_state_name (r->state));
+                        fprintf (out, " owner=%s state=%s\n", owner_text (r, who), vgpu_record_state_name (r->state));
                 else
                         fprintf (out, " unowned\n");
         }
@@ -118,7 +126,23 @@ vgpu_report_list (FILE *out, const vgpu_mdev_t *mdevs, size_t n, const vgpu_reco
                 if (!listed (recs[i].uuid, mdevs, n))
                         fprintf (out, "%s %s %s owner=%s state=%s (not on the mdev bus)\n", recs[i].uuid,
                                  recs[i].parent[0] ? recs[i].parent : "?", recs[i].type[0] ? recs[i].type : "?",
-                                 recs[i].owner[0] ? recs[i].owner : "?", vgpu_record_state_name (recs[i].state));
+                                 owner_text (&recs[i], who), vgpu_record_state_name (recs[i].state));
+}
+
+/* The owner's fields of a list entry. */
+static void
+owner_json (json_object *o, const vgpu_record_t *r)
+{
+        char who[VGPU_OWNER_DISPLAY_MAX];
+
+        json_object_object_add (o, "owner", r->owner.id[0] ? json_object_new_string (owner_text (r, who)) : NULL);
+        json_object_object_add (o, "owner_kind",
+                                r->owner.id[0] ? json_object_new_string (vgpu_owner_kind_name (r->owner.kind)) : NULL);
+        if (r->owner.scope[0])
+                json_object_object_add (o, "scope", json_object_new_string (r->owner.scope));
+        if (r->request[0])
+                json_object_object_add (o, "request", json_object_new_string (r->request));
+        json_object_object_add (o, "state", json_object_new_string (vgpu_record_state_name (r->state)));
 }
 
 static json_object *
@@ -152,8 +176,7 @@ vgpu_report_list_json (FILE *out, const vgpu_mdev_t *mdevs, size_t n, const vgpu
 
                 json_object_object_add (o, "owned", json_object_new_boolean (r != NULL));
                 if (r) {
-                        json_object_object_add (o, "owner", r->owner[0] ? json_object_new_string (r->owner) : NULL);
-                        json_object_object_add (o, "state", json_object_new_string (vgpu_record_state_name (r->state)));
+                        owner_json (o, r);
                         json_object_object_add (o, "pid", json_object_new_int (r->pid));
                         json_object_object_add (o, "stage", json_object_new_string (r->stage));
                 }
@@ -170,8 +193,7 @@ vgpu_report_list_json (FILE *out, const vgpu_mdev_t *mdevs, size_t n, const vgpu
                 json_object_object_add (o, "type", json_object_new_string (recs[i].type));
                 json_object_object_add (o, "on_bus", json_object_new_boolean (false));
                 json_object_object_add (o, "owned", json_object_new_boolean (true));
-                json_object_object_add (o, "owner", recs[i].owner[0] ? json_object_new_string (recs[i].owner) : NULL);
-                json_object_object_add (o, "state", json_object_new_string (vgpu_record_state_name (recs[i].state)));
+                owner_json (o, &recs[i]);
                 json_object_array_add (arr, o);
         }
         return emit (out, arr);
@@ -209,7 +231,9 @@ vgpu_report_gc (FILE *out, const vgpu_gc_action_t *acts, size_t n)
         size_t failed = 0;
 
         for (size_t i = 0; i < n; i++) {
-                if (acts[i].result == 0)
+                if (acts[i].result == 0 && acts[i].mdev_left)
+                        fprintf (out, "left %s (%s)\n", acts[i].uuid, acts[i].reason);
+                else if (acts[i].result == 0)
                         fprintf (out, "released %s of %s (%s)\n", acts[i].uuid, acts[i].owner, acts[i].reason);
                 else {
                         fprintf (out, "kept %s of %s (%s): %s\n", acts[i].uuid, acts[i].owner, acts[i].reason,

@@ -71,7 +71,8 @@ enum {
         G_LEDGER = 1 << 0,
         G_WRITE = 1 << 1,
         G_CHILD = 1 << 2,
-        G_ATTACH = 1 << 3,
+        G_ATTACH = 1 << 3, /* setns into a container's mount namespace, mknodat */
+        G_BPF = 1 << 4,    /* the cgroup2 device program commands */
 };
 
 typedef struct capability {
@@ -80,20 +81,22 @@ typedef struct capability {
         const char *why; /* the call that needs it, as measured */
 } capability_t;
 
-/* What attaching a vGPU to a running container needs (prestart,
- * createRuntime), measured on kernel 6.18 and Debian 12's 6.1.  Not kept:
- * CAP_DAC_OVERRIDE/CAP_FOWNER — the container's /dev is a tmpfs of root's;
- * in a container with a user namespace it belongs to the mapped root, where
- * the hook's unmapped fsuid gets EOVERFLOW with or without them. */
-static const capability_t attach_caps[] = {
+/* Every capability any profile keeps, with the calls that need it, measured
+ * on kernel 6.18 and Debian 12's 6.1: attaching a vGPU to a container being
+ * created (prestart, createRuntime) and taking it back from a running one
+ * (vgpuctl release --force).  Not kept: CAP_DAC_OVERRIDE/CAP_FOWNER — the
+ * container's /dev is a tmpfs of root's; in a container with a user namespace
+ * it belongs to the mapped root, where the hook's unmapped fsuid gets
+ * EOVERFLOW with or without them. */
+static const capability_t capabilities[] = {
         { CAP_SYS_ADMIN, "CAP_SYS_ADMIN",
           "setns() into the container's mount namespace; cgroup v1 devices.allow/deny (the devices controller "
           "checks it); BPF_PROG_GET_FD_BY_ID (nothing else will do)" },
         { CAP_SYS_CHROOT, "CAP_SYS_CHROOT", "setns(CLONE_NEWNS) checks it besides CAP_SYS_ADMIN" },
         { CAP_MKNOD, "CAP_MKNOD", "mknodat() of the char nodes" },
         { CAP_SYS_PTRACE, "CAP_SYS_PTRACE",
-          "opening /proc/PID/ns/mnt of the container's init: runc and crun keep it non-dumpable until it execs "
-          "(EACCES without)" },
+          "opening /proc/PID/ns/mnt and /proc/PID/root of the container's init: runc and crun keep it non-dumpable "
+          "until it execs (EACCES without)" },
         { CAP_NET_ADMIN, "CAP_NET_ADMIN",
           "BPF_PROG_QUERY on kernels before 6.4 (Debian 12's 6.1) checks exactly this capability; CAP_SYS_ADMIN "
           "does not stand in for it (EPERM in the VM tier)" },
@@ -104,26 +107,29 @@ static const capability_t attach_caps[] = {
 
 typedef struct profile {
         const char *name;
-        const capability_t *caps;
-        size_t n_caps;
+        uint64_t caps;
         unsigned groups;
 } profile_t;
 
 #define WRITER (G_LEDGER | G_WRITE | G_CHILD)
-#define ATTACH attach_caps, ARRAY_SIZE (attach_caps)
+#define BPF_CAPS (CAP (CAP_SYS_ADMIN) | CAP (CAP_NET_ADMIN) | CAP (CAP_BPF))
+#define ATTACH_CAPS (BPF_CAPS | CAP (CAP_SYS_CHROOT) | CAP (CAP_MKNOD) | CAP (CAP_SYS_PTRACE))
+#define FORCE_CAPS (BPF_CAPS | CAP (CAP_SYS_PTRACE))
 
 /* Profiles without capabilities run as uid 0 on root's files (sandbox.h). */
 static const profile_t profiles[VGPU_SANDBOX_N_PROFILES] = {
-        [VGPU_SANDBOX_VGPUCTL_READ] = { "vgpuctl-read", NULL, 0, G_LEDGER },
-        [VGPU_SANDBOX_VGPUCTL_WRITE] = { "vgpuctl-write", NULL, 0, WRITER },
-        [VGPU_SANDBOX_HOOK_PRECREATE] = { "hook-precreate", NULL, 0, WRITER },
-        [VGPU_SANDBOX_HOOK_ATTACH] = { "hook-attach", ATTACH, WRITER | G_ATTACH },
-        [VGPU_SANDBOX_HOOK_POSTSTOP] = { "hook-poststop", NULL, 0, WRITER },
+        [VGPU_SANDBOX_VGPUCTL_READ] = { "vgpuctl-read", 0, G_LEDGER },
+        [VGPU_SANDBOX_VGPUCTL_WRITE] = { "vgpuctl-write", 0, WRITER },
+        /* deny in the cgroup, unlink through /proc/PID/root: no setns, no mknod */
+        [VGPU_SANDBOX_VGPUCTL_FORCE] = { "vgpuctl-force", FORCE_CAPS, WRITER | G_BPF },
+        [VGPU_SANDBOX_HOOK_PRECREATE] = { "hook-precreate", 0, WRITER },
+        [VGPU_SANDBOX_HOOK_ATTACH] = { "hook-attach", ATTACH_CAPS, WRITER | G_ATTACH | G_BPF },
+        [VGPU_SANDBOX_HOOK_POSTSTOP] = { "hook-poststop", 0, WRITER },
         /* hooks.d without a stage: the stage is read after entering, so the union */
-        [VGPU_SANDBOX_HOOK_ANY] = { "hook", ATTACH, WRITER | G_ATTACH },
-        [VGPU_SANDBOX_CDI_READ] = { "cdi-read", NULL, 0, G_LEDGER },
-        [VGPU_SANDBOX_CDI_GENERATE] = { "cdi-generate", NULL, 0, WRITER },
-        [VGPU_SANDBOX_CDI_PREPARE] = { "cdi-prepare", NULL, 0, WRITER },
+        [VGPU_SANDBOX_HOOK_ANY] = { "hook", ATTACH_CAPS, WRITER | G_ATTACH | G_BPF },
+        [VGPU_SANDBOX_CDI_READ] = { "cdi-read", 0, G_LEDGER },
+        [VGPU_SANDBOX_CDI_GENERATE] = { "cdi-generate", 0, WRITER },
+        [VGPU_SANDBOX_CDI_PREPARE] = { "cdi-prepare", 0, WRITER },
 };
 
 /* clang-format off */
@@ -219,11 +225,8 @@ uint64_t
 vgpu_sandbox_caps (vgpu_sandbox_profile_t profile)
 {
         const profile_t *p = profile_of (profile);
-        uint64_t mask = 0;
 
-        for (size_t i = 0; p && i < p->n_caps; i++)
-                mask |= CAP (p->caps[i].cap);
-        return mask;
+        return p ? p->caps : 0;
 }
 
 const char *
@@ -231,11 +234,13 @@ vgpu_sandbox_cap (vgpu_sandbox_profile_t profile, size_t i, const char **ret_why
 {
         const profile_t *p = profile_of (profile);
 
-        if (!p || i >= p->n_caps)
-                return NULL;
-        if (ret_why)
-                *ret_why = p->caps[i].why;
-        return p->caps[i].name;
+        for (size_t k = 0; p && k < ARRAY_SIZE (capabilities); k++)
+                if ((p->caps & CAP (capabilities[k].cap)) && i-- == 0) {
+                        if (ret_why)
+                                *ret_why = capabilities[k].why;
+                        return capabilities[k].name;
+                }
+        return NULL;
 }
 
 /* A syscall the native arch lacks (SCMP_SYS gives a pseudo number) is
@@ -284,18 +289,21 @@ add_self_and_clone (scmp_filter_ctx ctx, pid_t self, bool child)
 }
 
 static int
-add_attach (scmp_filter_ctx ctx, bool attach)
+add_attach (scmp_filter_ctx ctx, bool attach, bool bpf)
 {
         int r;
 
-        if (!attach) {
+        if (!attach)
                 r = seccomp_rule_add (ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS (setns), 0);
-                return r == 0 ? seccomp_rule_add (ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS (bpf), 0) : r;
+        else {
+                r = add_all (ctx, SCMP_ACT_ALLOW, sys_attach, ARRAY_SIZE (sys_attach));
+                if (r == 0)
+                        r = seccomp_rule_add (ctx, SCMP_ACT_ALLOW, SCMP_SYS (setns), 1,
+                                              arg_is (1, (scmp_datum_t) CLONE_NEWNS));
         }
-        r = add_all (ctx, SCMP_ACT_ALLOW, sys_attach, ARRAY_SIZE (sys_attach));
-        if (r == 0)
-                r = seccomp_rule_add (ctx, SCMP_ACT_ALLOW, SCMP_SYS (setns), 1, arg_is (1, (scmp_datum_t) CLONE_NEWNS));
-        if (r == 0)
+        if (r == 0 && !bpf)
+                r = seccomp_rule_add (ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS (bpf), 0);
+        else if (r == 0)
                 r = add_arg_in (ctx, SCMP_SYS (bpf), 0, bpf_cmds, ARRAY_SIZE (bpf_cmds));
         return r;
 }
@@ -354,7 +362,7 @@ build_filter (const profile_t *p, pid_t self, scmp_filter_ctx *ret, vgpu_error_t
         if (r == 0)
                 r = add_self_and_clone (ctx, self, child);
         if (r == 0)
-                r = add_attach (ctx, p->groups & G_ATTACH);
+                r = add_attach (ctx, p->groups & G_ATTACH, p->groups & G_BPF);
         if (r == 0)
                 r = add_ptrace_and_prctl (ctx, self, child);
         if (r == 0)
@@ -378,7 +386,7 @@ has (cap_t c, cap_value_t cap, cap_flag_t set)
 static int
 drop_caps (const profile_t *p, vgpu_error_t *err)
 {
-        uint64_t keep = vgpu_sandbox_caps ((vgpu_sandbox_profile_t) (p - profiles));
+        uint64_t keep = p->caps;
         _cleanup_cap_ cap_t cur = cap_get_proc (), next = cap_init ();
         cap_value_t last = cap_max_bits ();
 

@@ -61,6 +61,21 @@ vgpu_read_file_at (int dirfd, const char *path, size_t max, char **ret, size_t *
 }
 
 int
+vgpu_read_regular_at (int dirfd, const char *path, size_t max, char **ret, size_t *ret_len)
+{
+        _cleanup_close_ int fd = openat (dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
+        struct stat st;
+
+        if (fd < 0)
+                return errno == ELOOP ? -EINVAL : -errno;
+        if (fstat (fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG (st.st_mode))
+                return S_ISDIR (st.st_mode) ? -EISDIR : -EINVAL;
+        return vgpu_read_fd (fd, max, ret, ret_len);
+}
+
+int
 vgpu_read_attr_at (int dirfd, const char *path, char *buf, size_t size)
 {
         _cleanup_free_ char *text = NULL;

@@ -74,6 +74,12 @@ int vgpu_read_fd (int fd, size_t max, char **ret, size_t *ret_len);
 /* Read a file relative to dirfd (O_CLOEXEC), at most max bytes. */
 int vgpu_read_file_at (int dirfd, const char *path, size_t max, char **ret, size_t *ret_len);
 
+/* The same for a file that must be a regular one, as anything written by an
+ * admin or a tool is (ledger records, config.json, CDI specs, config files):
+ * no link followed, no blocking open of a FIFO or device; -EINVAL for a link,
+ * FIFO, socket or device, -EISDIR for a directory. */
+int vgpu_read_regular_at (int dirfd, const char *path, size_t max, char **ret, size_t *ret_len);
+
 /* Read a one-line sysfs attribute into buf, trailing newline removed. */
 int vgpu_read_attr_at (int dirfd, const char *path, char *buf, size_t size);
 

@@ -19,10 +19,10 @@
 
 typedef struct cmd_opts {
         vgpu_cli_common_t common;
-        bool json;
+        bool json, force;
         const char *owner, *type, *parent, *uuid, *stage;
         unsigned min_w, min_h;
-        unsigned long long count, timeout_ms, pid;
+        unsigned long long count, timeout_ms, pid, unbound_after;
 } cmd_opts_t;
 
 typedef vgpu_cli_command_t command_t;
@@ -69,13 +69,14 @@ run_allocate (void *opaque, vgpu_error_t *err)
 {
         cmd_opts_t *o = opaque;
         vgpu_selector_t sel = { .type = o->type, .parent = o->parent, .min_w = o->min_w, .min_h = o->min_h };
-        vgpu_owner_info_t who = { .owner = o->owner,
+        vgpu_owner_info_t who = { .owner = { .kind = VGPU_OWNER_VGPUCTL },
                                   .stage = o->stage ? o->stage : vgpu_stage_name (VGPU_STAGE_VGPUCTL),
                                   .pid = (pid_t) o->pid };
         vgpu_mdev_t mdevs[VGPU_ALLOC_MAX];
         size_t n = 0;
         int r;
 
+        vgpu_copy (who.owner.id, sizeof who.owner.id, o->owner);
         r = vgpu_allocate (&o->common.roots, &sel, &who, o->count ? o->count : 1, mdevs, &n, NULL, err);
         if (r < 0)
                 return r;
@@ -90,10 +91,13 @@ run_release (void *opaque, vgpu_error_t *err)
 {
         cmd_opts_t *o = opaque;
         unsigned timeout = o->timeout_ms ? (unsigned) o->timeout_ms : VGPU_RELEASE_TIMEOUT_MS;
+        vgpu_release_mode_t mode = o->force ? VGPU_RELEASE_FORCE : VGPU_RELEASE_ADMIN;
+        vgpu_owner_t owner = { .kind = VGPU_OWNER_BY_NAME };
 
         if (o->uuid)
-                return vgpu_release_uuid (&o->common.roots, o->uuid, timeout, err);
-        return vgpu_release_owner (&o->common.roots, o->owner, timeout, NULL, err);
+                return vgpu_release_uuid (&o->common.roots, o->uuid, mode, timeout, err);
+        vgpu_copy (owner.id, sizeof owner.id, o->owner);
+        return vgpu_release_owner (&o->common.roots, &owner, mode, timeout, NULL, err);
 }
 
 static int
@@ -104,8 +108,8 @@ run_gc (void *opaque, vgpu_error_t *err)
         size_t n = 0;
         int r;
 
-        r = vgpu_gc (&o->common.roots, o->timeout_ms ? (unsigned) o->timeout_ms : VGPU_RELEASE_TIMEOUT_MS, &acts, &n,
-                     err);
+        r = vgpu_gc (&o->common.roots, o->timeout_ms ? (unsigned) o->timeout_ms : VGPU_RELEASE_TIMEOUT_MS,
+                     (unsigned) o->unbound_after, &acts, &n, err);
         if (r < 0)
                 return r;
         if (vgpu_report_gc (stdout, acts, n) > 0)
@@ -134,14 +138,21 @@ static const command_t commands[] = {
           "  --stage NAME          the stage written in the ledger record (default vgpuctl)\n"
           "  --json                print the allocation as JSON\n",
           run_allocate },
-        { "release", "--owner ID | --uuid UUID [--timeout-ms N]",
-          "Remove an owner's mdevs (or one mdev the ledger owns); bounded wait.", "owner uuid timeout-ms",
-          "  --owner ID            every mdev this owner holds\n"
+        { "release", "--owner ID | --uuid UUID [--force] [--timeout-ms N]",
+          "Remove an owner's mdevs (or one mdev the ledger owns); bounded wait.", "owner uuid force timeout-ms",
+          "  --owner ID            every mdev this container or vgpuctl owner holds\n"
           "  --uuid UUID           one mdev, which must be in the ledger\n"
+          "  --force               also a running container's: its nodes and device cgroup access\n"
+          "                        go first, so the group number never reaches it again\n"
           "  --timeout-ms N        bound on a remove the kernel blocks (default 5000)\n",
           run_release },
-        { "gc", "[--timeout-ms N]", "Reclaim allocations whose container is gone or whose release is pending.",
-          "timeout-ms", "  --timeout-ms N        bound on each remove the kernel blocks (default 5000)\n", run_gc },
+        { "gc", "[--timeout-ms N] [--unbound-after SECONDS]",
+          "Reclaim allocations whose container is gone or never started, or whose release is pending.",
+          "timeout-ms unbound-after",
+          "  --timeout-ms N        bound on each remove the kernel blocks (default 5000)\n"
+          "  --unbound-after S     a container allocation no stage bound to a pid within S seconds\n"
+          "                        is one whose runtime create failed (default 120)\n",
+          run_gc },
 };
 
 enum {
@@ -155,6 +166,8 @@ enum {
         OPT_STAGE,
         OPT_UUID,
         OPT_TIMEOUT,
+        OPT_FORCE,
+        OPT_UNBOUND_AFTER,
 };
 
 static const struct option long_opts[] = {
@@ -168,6 +181,8 @@ static const struct option long_opts[] = {
         { "stage", required_argument, NULL, OPT_STAGE },
         { "uuid", required_argument, NULL, OPT_UUID },
         { "timeout-ms", required_argument, NULL, OPT_TIMEOUT },
+        { "force", no_argument, NULL, OPT_FORCE },
+        { "unbound-after", required_argument, NULL, OPT_UNBOUND_AFTER },
         { NULL, 0, NULL, 0 },
 };
 
@@ -187,21 +202,24 @@ take_option (void *opaque, int c, const char *arg, vgpu_error_t *err)
         case OPT_COUNT: return vgpu_cli_number (PROG, "count", arg, VGPU_ALLOC_MAX, &o->count);
         case OPT_PID: return vgpu_cli_number (PROG, "pid", arg, 4194304, &o->pid);
         case OPT_TIMEOUT: return vgpu_cli_number (PROG, "timeout-ms", arg, 3600000, &o->timeout_ms);
+        case OPT_FORCE: o->force = true; return 0;
+        case OPT_UNBOUND_AFTER: return vgpu_cli_number (PROG, "unbound-after", arg, 86400, &o->unbound_after);
         case OPT_MINRES:
-                if (vgpu_parse_resolution (arg, &o->min_w, &o->min_h) < 0) {
-                        fprintf (stderr, PROG ": --min-resolution \"%.64s\" is not WIDTHxHEIGHT\n", arg);
-                        return 2;
-                }
+                if (vgpu_parse_resolution (arg, &o->min_w, &o->min_h) < 0)
+                        return vgpu_cli_bad_value (PROG, "min-resolution", arg, " is not WIDTHxHEIGHT");
                 return 0;
         default: return 2;
         }
 }
 
-/* types and list only read; the others make and remove mdevs. */
+/* types and list only read; the others make and remove mdevs; a forced
+ * release also reaches into a running container. */
 static vgpu_sandbox_profile_t
-sandbox_profile (const command_t *c)
+sandbox_profile (const command_t *c, const cmd_opts_t *o)
 {
-        return c->run == run_types || c->run == run_list ? VGPU_SANDBOX_VGPUCTL_READ : VGPU_SANDBOX_VGPUCTL_WRITE;
+        if (c->run == run_types || c->run == run_list)
+                return VGPU_SANDBOX_VGPUCTL_READ;
+        return o->force ? VGPU_SANDBOX_VGPUCTL_FORCE : VGPU_SANDBOX_VGPUCTL_WRITE;
 }
 
 static const vgpu_cli_t cli = {
@@ -239,7 +257,7 @@ main (int argc, char **argv)
                 r = check_options (cmd, &o);
         if (r)
                 return r;
-        if (!o.common.no_sandbox && vgpu_sandbox_enter (sandbox_profile (cmd), &err) < 0) {
+        if (!o.common.no_sandbox && vgpu_sandbox_enter (sandbox_profile (cmd, &o), &err) < 0) {
                 vgpu_error_print (PROG, &err);
                 return 1;
         }

@@ -69,3 +69,13 @@ finish() {
 mdev_count() { ls "$VGPU_SYSFS_ROOT/bus/mdev/devices" 2>/dev/null | wc -l; }
 ledger_count() { ls "$VGPU_STATE_DIR/ledger" 2>/dev/null | grep -c '\.json$'; }
 avail() { cat "$VGPU_SYSFS_ROOT/class/mdev_bus/${2:-0000:00:02.0}/mdev_supported_types/$1/available_instances"; }
+
+# A stand-in for a container's init, for states written by hand: a process
+# in a mount namespace of its own (the hook refuses a pid that shares its
+# namespace: that is no container), where the same files are visible.
+# start_stub sets STUB_PID once the process is in its namespace.
+start_stub() {
+	(exec unshare -m --propagation private sleep 1000) &
+	STUB_PID=$!
+	while [ "$(readlink "/proc/$STUB_PID/ns/mnt")" = "$(readlink /proc/self/ns/mnt)" ]; do sleep 0.01; done
+}

@@ -47,7 +47,7 @@ expect_fail "--output not *.json" '^vgpu-cdi: --output "/tmp/x.txt" is not a \*\
 expect_fail "--hook-path relative" '^vgpu-cdi: --hook-path "vgpu-hook" is not an absolute path$' gen --hook-path vgpu-hook
 expect_fail "bad --claim: a path" '^vgpu-cdi: --claim "\.\./c1" is not a claim id' prep --claim ../c1 --type auto
 expect_fail "bad --claim: ends in '-'" '^vgpu-cdi: --claim "c1-" is not a claim id' prep --claim c1- --type auto
-expect_fail "bad --claim: too long" '^vgpu-cdi: --claim "a{64}" is not a claim id' prep --claim "$(printf 'a%.0s' $(seq 119))" --type auto
+expect_fail "bad --claim: too long" '^vgpu-cdi: --claim "a{64}\.\.\." is not a claim id' prep --claim "$(printf 'a%.0s' $(seq 119))" --type auto
 expect_fail "bad --claim for unprepare" '^vgpu-cdi: --claim "a/b" is not a claim id' cdi unprepare --claim a/b
 expect_fail "prepare without --claim" '^vgpu-cdi: this command needs --claim: "prepare"' prep --type auto
 expect_fail "prepare without --type" '^vgpu-cdi: this command needs --type: "prepare"' prep --claim c1
@@ -82,8 +82,9 @@ expect_fail "list of a broken spec: names the file and the byte" "^vgpu-cdi: $T/
 
 # --- `--pool N --type T` is `--pool T=N`
 ok "generate --pool 2 --type i915-GVTg_V5_4" gen --pool 2 --type i915-GVTg_V5_4
-check "two pool devices of that type" "2 2" "$(cdi list --spec-dir "$D" | grep -c '=[0-9]$') $(ledger_count)"
-ok "remove the pool spec" cdi remove --spec-dir "$D"
+check "two pool devices of that type, in the pool's own default file" "2 2" \
+	"$(cdi list --output "$D/intel.com-vgpu-pool.json" | grep -c '=[0-9]$') $(ledger_count)"
+ok "remove the pool spec" cdi remove --output "$D/intel.com-vgpu-pool.json"
 nothing_left "pool N --type T"
 
 # --- a custom kind names the file and the devices

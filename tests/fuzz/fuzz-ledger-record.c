@@ -23,11 +23,12 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 static bool
 same (const vgpu_record_t *a, const vgpu_record_t *b)
 {
-        return strcmp (a->uuid, b->uuid) == 0 && strcmp (a->owner, b->owner) == 0 &&
-               strcmp (a->parent, b->parent) == 0 && strcmp (a->type, b->type) == 0 &&
-               strcmp (a->stage, b->stage) == 0 && a->group == b->group && a->pid == b->pid &&
-               a->pid_start == b->pid_start && a->holder == b->holder && a->holder_start == b->holder_start &&
-               a->state == b->state && a->created == b->created && a->updated == b->updated;
+        return strcmp (a->uuid, b->uuid) == 0 && vgpu_owner_same (&a->owner, &b->owner) &&
+               strcmp (a->request, b->request) == 0 && strcmp (a->parent, b->parent) == 0 &&
+               strcmp (a->type, b->type) == 0 && strcmp (a->stage, b->stage) == 0 && a->group == b->group &&
+               a->pid == b->pid && a->pid_start == b->pid_start && a->holder == b->holder &&
+               a->holder_start == b->holder_start && a->state == b->state && a->created == b->created &&
+               a->updated == b->updated;
 }
 
 static void
@@ -37,7 +38,9 @@ check_accepted (const vgpu_record_t *rec)
         vgpu_record_t again;
         vgpu_error_t err = { 0 };
 
-        if (!vgpu_uuid_valid (rec->uuid) || !vgpu_owner_valid (rec->owner) || !vgpu_name_valid (rec->parent) ||
+        if (!vgpu_uuid_valid (rec->uuid) ||
+            (rec->owner.kind != VGPU_OWNER_CDI_POOL && !vgpu_owner_valid (rec->owner.id)) ||
+            (unsigned) rec->owner.kind >= VGPU_OWNER_KIND_N || !vgpu_name_valid (rec->parent) ||
             !vgpu_name_valid (rec->type) || rec->pid < 0 || rec->holder < 0 ||
             strcmp (vgpu_record_state_name (rec->state), "unknown") == 0)
                 abort ();

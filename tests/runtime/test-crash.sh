@@ -36,8 +36,8 @@ trap 'exit 143' TERM INT
 # cgroup step grants the nodes in.
 mkdir -p "$CG" || { echo "Bail out! cannot make $CG"; exit 1; }
 start_container() {
-	sleep 1000 &
-	CPID=$!
+	start_stub
+	CPID=$STUB_PID
 	echo "$CPID" > "$CG/cgroup.procs"
 }
 stop_container() {
@@ -140,9 +140,9 @@ for step in $ALLOC_STEPS after-node after-cgroup; do
 	gc_consistent "$n" "$keep"
 	ok "$n: the runtime's retry succeeds" "$VGPU_HOOK" createRuntime < <(state "cr-live-$step")
 	check "$n: one allocation, one node" "1 1 1" "$(ours) $(ls "$B/rootfs/dev/vfio" | grep -cv '^vfio$')"
+	stop_container # the runtime's poststop comes once the container has ended
 	ok "$n: poststop" "$VGPU_HOOK" poststop < <(state "cr-live-$step" stopped)
 	check "$n: after poststop" "consistent 0 0" "$(consistent) $(ours)"
-	stop_container
 	rm -rf "$B/rootfs/dev/vfio"
 done
 
@@ -199,11 +199,12 @@ for step in after-mark-releasing after-remove; do
 		start_container
 		ok "$n: allocate" "$VGPU_HOOK" --no-cgroup createRuntime < <(state "$owner")
 		u=$(uuid_of "$owner")
+		stop_container # a running container's vGPU is released only by force
 		case $how in
 		poststop) rc=$(crashed "$step" "$HOOK_CRASH" poststop < <(state "$owner" stopped)) ;;
 		release-owner) rc=$(crashed "$step" "$CTL_CRASH" release --owner "$owner") ;;
 		release-uuid) rc=$(crashed "$step" "$CTL_CRASH" release --uuid "$u") ;;
-		gc) stop_container; rc=$(crashed "$step" "$CTL_CRASH" gc) ;;
+		gc) rc=$(crashed "$step" "$CTL_CRASH" gc) ;;
 		esac
 		check "$n: killed" 137 "$rc"
 		if [ $step = after-remove ]; then

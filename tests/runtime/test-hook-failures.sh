@@ -7,8 +7,8 @@
 . "$(dirname "$0")/../lib.sh"
 export VGPU_STATE_DIR=$(mktemp -d)
 B=$(mktemp -d)
-sleep 1000 &
-CPID=$!
+start_stub
+CPID=$STUB_PID
 trap 'kill $CPID 2>/dev/null; rm -rf "$VGPU_STATE_DIR" "$B"' EXIT
 mkdir -p "$B/rootfs/dev"
 cat > "$B/config.json" <<JSON
@@ -20,6 +20,13 @@ state() { # ID [STATUS] [ANNOTATION-VALUE]
 		"$1" "${2:-creating}" "$CPID" "$B" "${3:-auto}"
 }
 hook() { "$VGPU_HOOK" --no-cgroup "$@"; }
+# The stand-in container ends, as before a runtime's poststop, and a new one starts.
+next_container() {
+	kill "$CPID"
+	wait "$CPID" 2>/dev/null
+	start_stub
+	CPID=$STUB_PID
+}
 nothing_left() { check "$1: nothing left" "0 0 0" "$(mdev_count) $(ledger_count) $(ls "$B/rootfs/dev" | wc -l)"; }
 
 expect_fail "bad state JSON: one clear line" '^vgpu-hook: OCI state is not valid JSON.* at byte [0-9]+' \
@@ -52,6 +59,9 @@ ok "createRuntime allocates and makes the nodes" hook createRuntime < <(state c2
 check "node made in the rootfs" "vfio" "$(ls "$B/rootfs/dev")"
 ok "createRuntime again finds the same allocation" hook createRuntime < <(state c2)
 check "still one mdev" "1 1" "$(mdev_count) $(ledger_count)"
+ok "poststop while the container still runs: exit 0" hook poststop < <(state c2 stopped)
+check "poststop while the container still runs leaves its vGPU" "1 1" "$(mdev_count) $(ledger_count)"
+next_container
 ok "poststop releases" hook poststop < <(state c2 stopped)
 ok "poststop again is a no-op" hook poststop < <(state c2 stopped)
 check "poststop: nothing in sysfs or ledger" "0 0" "$(mdev_count) $(ledger_count)"
@@ -72,8 +82,8 @@ kill "$CPID"; wait "$CPID" 2>/dev/null
 check "gc reclaims it once the container is gone" "released" "$("$VGPUCTL" gc | awk '{print $1}')"
 check "nothing left" "0 0" "$(mdev_count) $(ledger_count)"
 rm -rf "$B/rootfs/dev/vfio"
-sleep 1000 &
-CPID=$!
+start_stub
+CPID=$STUB_PID
 
 # --- SIGKILL at each step of allocation; gc makes it consistent
 for step in after-lock after-record after-create after-ledger after-node; do
@@ -83,8 +93,8 @@ for step in after-lock after-record after-create after-ledger after-node; do
 	ok "SIGKILL $step: vgpuctl gc" "$VGPUCTL" gc
 	check "SIGKILL $step: gc left nothing" "0 0" "$(mdev_count) $(ledger_count)"
 	rm -rf "$B/rootfs/dev/vfio"
-	sleep 1000 &
-	CPID=$!
+	start_stub
+	CPID=$STUB_PID
 done
 
 # --- a release that blocks: bounded, marked releasing, finished by gc
@@ -92,6 +102,7 @@ for view in whole kernel; do
 	echo "blocked-view $view" > "$VGPU_SIM_CONTROL"
 	ok "[$view] createRuntime" hook createRuntime < <(state hold)
 	echo "block-remove all" > "$VGPU_SIM_CONTROL"
+	next_container
 	t0=$(date +%s%N)
 	expect_fail "[$view] blocked release: bounded, says it is marked releasing" \
 		'still open after 300 ms: marked releasing, `vgpuctl gc` removes it once the holder closes it' \

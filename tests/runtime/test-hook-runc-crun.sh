@@ -46,13 +46,22 @@ for runtime in runc crun; do
 	done
 done
 
-# --- the env request, and no request at all
+# --- the env request: an image's env is no request unless the admin said so
 b=$(mktemp -d); rt_track runc "t-env-$$" "$b"
 make_bundle "$b" sh -c 'ls /dev/vfio'
 bundle_edit "$b" "c['process']['env'].append('INTEL_VGPU=auto'); c['linux']['cgroupsPath'] = '/t-env-$$'"
 add_hooks "$b" createRuntime
 out=$(cd "$b" && runc run "t-env-$$" 2>&1)
-check "env INTEL_VGPU=auto gets a group node" 1 "$(printf '%s\n' "$out" | grep -cE '^[0-9]+$')"
+check "env INTEL_VGPU=auto without --accept-env: refused, the runtime says why" 1 \
+	"$(printf '%s\n' "$out" | grep -c 'env INTEL_VGPU=auto asks for a vGPU, but this hook takes requests from the annotation intel.com/vgpu or CDI only')"
+check "env INTEL_VGPU=auto without --accept-env: nothing made" "0 0" "$(mdev_count) $(ledger_count)"
+runc delete -f "t-env-$$" >/dev/null 2>&1
+b=$(mktemp -d); rt_track runc "t-env2-$$" "$b"
+make_bundle "$b" sh -c 'ls /dev/vfio'
+bundle_edit "$b" "c['process']['env'].append('INTEL_VGPU=auto'); c['linux']['cgroupsPath'] = '/t-env2-$$'"
+add_hooks "$b" createRuntime --accept-env
+out=$(cd "$b" && runc run "t-env2-$$" 2>&1)
+check "env INTEL_VGPU=auto with --accept-env gets a group node" 1 "$(printf '%s\n' "$out" | grep -cE '^[0-9]+$')"
 
 b=$(mktemp -d); rt_track runc "t-none-$$" "$b"
 make_bundle "$b" sh -c 'ls /dev/vfio 2>&1'

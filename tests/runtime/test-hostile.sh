@@ -21,8 +21,8 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 143' TERM INT
-sleep 1000 &
-CPID=$!
+start_stub
+CPID=$STUB_PID
 export B CPID VGPU_HOOK
 
 # T holds what an escape would hit: a file, a dir, a char node with the
@@ -193,17 +193,22 @@ budget 896 3840 32
 gvt-type i915-GVTg_V5_1 512 2048 4 16 1920x1200
 gvt-type i915-GVTg_V5_2 256 1024 4 8 1920x1200
 CONF
-# other_parent ANNOTATIONS-JSON: on a fresh simulator with that table, "rc|stderr|mdevs records"
+# other_parent ANNOTATIONS-JSON: on a fresh simulator with that table, "rc|stderr|mdevs records";
+# its own stand-in container ends before the poststop, as a runtime's does.
 other_parent() {
+	start_stub
 	VGPU_SIM_CONFIG=$TWO "$REPO/tests/sim/with-sim" bash -c '
 		export VGPU_STATE_DIR=$(mktemp -d)
 		err=$(printf "{\"ociVersion\":\"1.0.2\",\"id\":\"h-p\",\"status\":\"creating\",\"pid\":%d,\"bundle\":\"%s\",\"annotations\":%s}" \
-			"$CPID" "$B" "$1" | "$VGPU_HOOK" --no-cgroup createRuntime 2>&1 >/dev/null)
+			"$2" "$B" "$1" | "$VGPU_HOOK" --no-cgroup createRuntime 2>&1 >/dev/null)
 		rc=$?
+		kill "$2"
+		while ! grep -q ") Z " "/proc/$2/stat" 2>/dev/null && [ -e "/proc/$2" ]; do sleep 0.01; done
 		[ $rc = 0 ] && printf "{\"ociVersion\":\"1.0.2\",\"id\":\"h-p\",\"status\":\"stopped\",\"bundle\":\"%s\"}" "$B" |
 			"$VGPU_HOOK" poststop >/dev/null 2>&1
 		echo "$rc|$err|$(ls "$VGPU_SYSFS_ROOT/bus/mdev/devices" | wc -l) $(ls "$VGPU_STATE_DIR/ledger" | wc -l)"
-		rm -rf "$VGPU_STATE_DIR"' other "$1"
+		rm -rf "$VGPU_STATE_DIR"' other "$1" "$STUB_PID"
+	wait "$STUB_PID" 2>/dev/null
 }
 out=$(other_parent '{"intel.com/vgpu":"i915-GVTg_V5_2","intel.com/vgpu.parent":"0000:00:02.0"}')
 check "type only on the other parent: exit 1" 1 "${out%%|*}"

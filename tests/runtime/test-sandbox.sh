@@ -162,8 +162,8 @@ fi
 b2=$(mktemp -d)
 RT_DIRS+=("$b2")
 mkdir -p "$b2/rootfs/dev"
-sleep 1000 &
-spid=$!
+start_stub
+spid=$STUB_PID
 cp "$b/config.json" "$b2/config.json"
 evil() { # WHAT HOOK-ARGS...
 	local what=$1

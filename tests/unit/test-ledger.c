@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,7 +20,8 @@ static vgpu_record_t
 sample (void)
 {
         vgpu_record_t r = { .uuid = "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001",
-                            .owner = "ctr-1",
+                            .owner = { .kind = VGPU_OWNER_CONTAINER, .id = "ctr-1" },
+                            .request = "auto",
                             .parent = "0000:00:02.0",
                             .type = "i915-GVTg_V5_4",
                             .group = 7,
@@ -96,14 +98,14 @@ ledger_on_disk (void **state)
         assert_int_equal (vgpu_ledger_open (&roots, &l, NULL), 0);
         assert_int_equal (vgpu_ledger_put (&l, &a, NULL), 0);
         assert_int_equal (vgpu_ledger_get (&l, a.uuid, &b, NULL), 0);
-        assert_string_equal (b.owner, "ctr-1");
+        assert_string_equal (b.owner.id, "ctr-1");
         assert_int_equal (vgpu_ledger_get (&l, "83b8f4f2-509f-382f-3c1e-e6bfe0fa1002", &b, NULL), -ENOENT);
         /* power loss: an empty record file */
         fd = openat (l.dirfd, "83b8f4f2-509f-382f-3c1e-e6bfe0fa1003.json", O_CREAT | O_WRONLY, 0600);
         assert_true (fd >= 0);
         close (fd);
         assert_int_equal (vgpu_ledger_get (&l, "83b8f4f2-509f-382f-3c1e-e6bfe0fa1003", &b, NULL), -EBADMSG);
-        assert_int_equal (vgpu_ledger_list (&l, &all, &n, &bad, &n_bad, NULL), 0);
+        assert_int_equal (vgpu_ledger_list (&l, &all, &n, &bad, &n_bad, NULL, NULL, NULL), 0);
         assert_int_equal (n, 1);
         assert_int_equal (n_bad, 1);
         assert_string_equal (bad[0], "83b8f4f2-509f-382f-3c1e-e6bfe0fa1003");
@@ -112,6 +114,122 @@ ledger_on_disk (void **state)
         assert_int_equal (vgpu_ledger_del (&l, a.uuid, NULL), 0);
         assert_int_equal (vgpu_ledger_get (&l, a.uuid, &b, NULL), -ENOENT);
         vgpu_ledger_close (&l);
+        snprintf (cmd, sizeof cmd, "rm -rf '%s'", dir);
+        assert_int_equal (system (cmd), 0);
+}
+
+/* Records written before owners had kinds still read: the CDI prefixes
+ * become kinds, vgpuctl's stage names its kind, the rest are containers. */
+static void
+record_legacy (void **state)
+{
+        static const struct {
+                const char *owner, *stage;
+                vgpu_owner_kind_t kind;
+                const char *id;
+        } cases[] = {
+                { "ctr-1", "createRuntime", VGPU_OWNER_CONTAINER, "ctr-1" },
+                { "cdi-pool.3", "cdi", VGPU_OWNER_CDI_POOL, "3" },
+                { "cdi-claim.c1", "cdi", VGPU_OWNER_CDI_CLAIM, "c1" },
+                { "agent", "vgpuctl", VGPU_OWNER_VGPUCTL, "agent" },
+        };
+
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+                char text[512];
+                vgpu_record_t r;
+
+                snprintf (text, sizeof text,
+                          "{\"uuid\":\"83b8f4f2-509f-382f-3c1e-e6bfe0fa1001\",\"owner\":\"%s\",\"parent\":\"0000:00:02."
+                          "0\","
+                          "\"type\":\"i915-GVTg_V5_4\",\"group\":7,\"pid\":0,\"pid_start\":0,\"holder\":0,"
+                          "\"holder_start\":0,\"stage\":\"%s\",\"state\":\"active\",\"created\":1,\"updated\":2}",
+                          cases[i].owner, cases[i].stage);
+                assert_int_equal (vgpu_record_parse (text, strlen (text), &r, NULL), 0);
+                assert_int_equal (r.owner.kind, cases[i].kind);
+                assert_string_equal (r.owner.id, cases[i].id);
+                assert_string_equal (r.request, "");
+        }
+}
+
+/* A pool slot's owner is its index within its spec file; two specs' slot 0
+ * are two owners, and a container named like a slot is neither. */
+static void
+owner_kinds (void **state)
+{
+        vgpu_owner_t a = { VGPU_OWNER_CDI_POOL, "0", "/var/run/cdi/a.json" };
+        vgpu_owner_t b = { VGPU_OWNER_CDI_POOL, "0", "/var/run/cdi/b.json" };
+        vgpu_owner_t c = { VGPU_OWNER_CONTAINER, "cdi-pool.0", "" };
+        vgpu_record_t r = sample (), back;
+        char buf[VGPU_OWNER_DISPLAY_MAX];
+        _cleanup_free_ char *text = NULL;
+
+        assert_false (vgpu_owner_same (&a, &b));
+        assert_false (vgpu_owner_same (&a, &c));
+        assert_string_equal (vgpu_owner_display (&a, buf), "cdi-pool.0");
+        assert_string_equal (vgpu_owner_display (&c, buf), "cdi-pool.0");
+        r.owner = a;
+        text = vgpu_record_format (&r);
+        assert_int_equal (vgpu_record_parse (text, strlen (text), &back, NULL), 0);
+        assert_true (vgpu_owner_same (&back.owner, &a));
+}
+
+/* Entries that are no regular file are named as strangers, never read (a
+ * FIFO would block), never taken for records. */
+static void
+ledger_strangers (void **state)
+{
+        char dir[] = "/tmp/vgpu-ledger-XXXXXX", cmd[300];
+        vgpu_roots_t roots = { 0 };
+        vgpu_ledger_t l;
+        vgpu_record_t *all = NULL;
+        char (*bad)[VGPU_UUID_LEN + 1] = NULL, (*odd)[VGPU_UUID_LEN + 1] = NULL;
+        size_t n = 9, n_bad = 9, n_odd = 9;
+
+        assert_non_null (mkdtemp (dir));
+        snprintf (roots.state, sizeof roots.state, "%s/state", dir);
+        assert_int_equal (vgpu_ledger_open (&roots, &l, NULL), 0);
+        assert_int_equal (mkfifoat (l.dirfd, "83b8f4f2-509f-382f-3c1e-e6bfe0fa1004.json", 0600), 0);
+        assert_int_equal (mkdirat (l.dirfd, "83b8f4f2-509f-382f-3c1e-e6bfe0fa1005.json", 0700), 0);
+        assert_int_equal (vgpu_ledger_list (&l, &all, &n, &bad, &n_bad, &odd, &n_odd, NULL), 0);
+        assert_int_equal (n + n_bad, 0);
+        assert_int_equal (n_odd, 2);
+        for (size_t i = 0; i < n_odd; i++)
+                assert_int_equal (vgpu_ledger_remove_stranger (&l, odd[i], NULL), 0);
+        free (all);
+        free (bad);
+        free (odd);
+        assert_int_equal (vgpu_ledger_list (&l, &all, &n, &bad, &n_bad, &odd, &n_odd, NULL), 0);
+        assert_int_equal (n + n_bad + n_odd, 0);
+        free (all);
+        free (bad);
+        free (odd);
+        vgpu_ledger_close (&l);
+        snprintf (cmd, sizeof cmd, "rm -rf '%s'", dir);
+        assert_int_equal (system (cmd), 0);
+}
+
+/* A state directory anyone may write, or a link, is refused with a line
+ * that says why. */
+static void
+state_dir_private (void **state)
+{
+        char dir[] = "/tmp/vgpu-ledger-XXXXXX", cmd[300], link[PATH_MAX];
+        vgpu_roots_t roots = { 0 };
+        vgpu_error_t err = { 0 };
+        vgpu_ledger_t l;
+
+        assert_non_null (mkdtemp (dir));
+        snprintf (roots.state, sizeof roots.state, "%s/state", dir);
+        assert_int_equal (mkdir (roots.state, 0777), 0);
+        assert_int_equal (chmod (roots.state, 0777), 0);
+        assert_int_equal (vgpu_ledger_open (&roots, &l, &err), -EPERM);
+        assert_non_null (strstr (err.msg, "mode 0777"));
+        assert_int_equal (chmod (roots.state, 0700), 0);
+        snprintf (link, sizeof link, "%s/link", dir);
+        assert_int_equal (symlink (roots.state, link), 0);
+        snprintf (roots.state, sizeof roots.state, "%s", link);
+        assert_int_equal (vgpu_ledger_open (&roots, &l, &err), -ELOOP);
+        assert_non_null (strstr (err.msg, "is a symbolic link"));
         snprintf (cmd, sizeof cmd, "rm -rf '%s'", dir);
         assert_int_equal (system (cmd), 0);
 }
@@ -130,6 +248,27 @@ process_liveness (void **state)
                 _exit (0);
         waitpid (child, NULL, 0);
         assert_false (vgpu_proc_alive (child, start));
+        /* a zombie has ended, though /proc still shows it */
+        child = fork ();
+        if (child == 0)
+                _exit (0);
+        while (vgpu_proc_start (child, &start) == 0) {
+                char path[64], text[256];
+                FILE *f;
+
+                snprintf (path, sizeof path, "/proc/%d/stat", (int) child);
+                f = fopen (path, "r");
+                if (f && fgets (text, sizeof text, f) && strstr (text, ") Z ")) {
+                        fclose (f);
+                        break;
+                }
+                if (f)
+                        fclose (f);
+                usleep (1000);
+        }
+        assert_int_equal (vgpu_proc_start (child, &start), 0);
+        assert_false (vgpu_proc_alive (child, start));
+        waitpid (child, NULL, 0);
         assert_int_equal (vgpu_proc_start (child, &start), -ESRCH);
 }
 
@@ -141,6 +280,10 @@ main (void)
                 cmocka_unit_test (record_round_trip),
                 cmocka_unit_test (record_truncated_or_bad),
                 cmocka_unit_test (ledger_on_disk),
+                cmocka_unit_test (record_legacy),
+                cmocka_unit_test (owner_kinds),
+                cmocka_unit_test (ledger_strangers),
+                cmocka_unit_test (state_dir_private),
                 cmocka_unit_test (process_liveness),
         };
         return cmocka_run_group_tests (tests, NULL, NULL);
