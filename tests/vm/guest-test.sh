@@ -280,9 +280,17 @@ c4_exhaustion() {
 
 # Release while a process holds the device fd: bounded, non-zero, marked releasing; gc
 # finishes it once the holder is gone. busy_* share BUSY_UUID/BUSY_GROUP/BUSY_HOLDER.
+# busy_start OWNER [precreate]: an mtty-2 for OWNER (a vgpuctl owner, or with precreate a
+# container's, as podman's precreate makes it) whose device fd a holder keeps open.
 busy_start() {
 	have vgpuctl || return 1
-	BUSY_UUID=$(vgpuctl allocate --owner "$1" --type mtty-2) || return 1
+	if [ "${2:-}" = precreate ]; then
+		printf '{"ociVersion":"1.0.2","root":{"path":"rootfs"},"annotations":{"intel.com/vgpu":"mtty-2"},"linux":{"cgroupsPath":"/%s"}}' "$1" |
+			vgpu-hook precreate >/tmp/pre.json || return 1
+		BUSY_UUID=$(jq -r '.process.env[] | select(startswith("VGPU_MDEV_UUID=")) | sub("VGPU_MDEV_UUID="; "")' /tmp/pre.json)
+	else
+		BUSY_UUID=$(vgpuctl allocate --owner "$1" --type mtty-2) || return 1
+	fi
 	BUSY_GROUP=$(group_of "$BUSY_UUID")
 	vfio-probe --hold 8 "$BUSY_GROUP" "$BUSY_UUID" >/tmp/holder.out 2>&1 &
 	BUSY_HOLDER=$!
@@ -343,6 +351,41 @@ hook_poststop_busyhook() {
 	have vgpu-hook || return 1
 	echo '{"ociVersion":"1.0","id":"busyhook","pid":0,"status":"stopped","bundle":"/tmp"}' |
 		vgpu-hook --release-timeout-ms 1000 poststop
+}
+
+# A running container's vGPU goes only by force, and then its node and its device cgroup
+# access go first: the group number the next allocation gets gives the old tenant EPERM.
+c8_forced() {
+	have vgpu-hook && have vgpuctl || return 1
+	hook_bundle /tmp/b-force || return 1
+	rm -f "$CTR_ROOTFS/tmp/go"
+	echo 'while [ ! -e /tmp/go ]; do sleep 0.1; done; cat /dev/vfio/$(cat /tmp/group) 2>&1 | head -1' >"$CTR_ROOTFS/job.sh"
+	ctr_create tenant /tmp/b-force || { sed 's/^/# tenant: /' /tmp/b-force/out; ctr_hooks_out /tmp/b-force; return 1; }
+	$CRUN start tenant || return 1
+	u=$(mdevs)
+	g=$(group_of "$u")
+	pid=$(ctr_pid tenant)
+	vgpuctl release --owner tenant >/tmp/force.out 2>&1
+	rc=$?
+	note "release without --force: exit $rc: $(cat /tmp/force.out)"
+	[ "$rc" = 1 ] && grep -q "tenant is running (pid $pid) and holds mdev $u" /tmp/force.out || return 1
+	vgpuctl release --owner tenant --force >/tmp/force.out 2>&1 || { note "forced: $(cat /tmp/force.out)"; return 1; }
+	note "after the forced release: mdevs $(mdevs | tr '\n' ' '), the tenant's /dev/vfio: $(ls "/proc/$pid/root/dev/vfio" | tr '\n' ' ')"
+	[ ! -e "/proc/$pid/root/dev/vfio/$g" ] || { note "the tenant's node is still there"; return 1; }
+	u2=$(vgpuctl allocate --owner next --type mtty-2) || return 1
+	g2=$(group_of "$u2")
+	note "the next allocation got group $g2 (the tenant had $g), $(cat "/sys/class/vfio/$g2/dev")"
+	majmin=$(cat "/sys/class/vfio/$g2/dev")
+	mknod -m 666 "/proc/$pid/root/dev/vfio/$g2" c "${majmin%:*}" "${majmin#*:}"
+	echo "$g2" >"$CTR_ROOTFS/tmp/group"
+	touch "$CTR_ROOTFS/tmp/go"
+	i=0
+	while [ "$(ctr_status tenant)" != stopped ] && [ "$i" -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+	ctr_delete tenant | sed 's/^/# delete: /'
+	sed 's/^/# tenant: /' /tmp/b-force/out
+	vgpuctl release --owner next >/dev/null 2>&1
+	rm -f "$CTR_ROOTFS/tmp/go" "$CTR_ROOTFS/tmp/group"
+	[ "$g2" = "$g" ] && grep -q "can't open '/dev/vfio/$g2': Operation not permitted" /tmp/b-force/out
 }
 
 # Side by side with mdevctl: an mdev vgpu-toolkit did not create is listed unowned and never
@@ -429,6 +472,8 @@ check "exhaustion: mtty-2 12 then ENOSPC, mdpy-vga 4 then EUSERS, clear message,
 reset_state
 check "a foreign mdev (mdevctl start) is listed unowned, survives gc and release --uuid" c7_foreign
 reset_state
+check "release --force of a running crun container: its node and cgroup access go first; recycled group gives EPERM" c8_forced
+reset_state
 BUSY_UUID=
 check "a holder keeps an allocated mtty-2's device fd open" busy_start busy
 check "vgpuctl release --timeout-ms 1000 of the held device: exit 1 within bound, says releasing" \
@@ -438,7 +483,7 @@ check "vgpuctl gc while the fd is still held keeps the releasing record" busy_gc
 check "after the holder exits, vgpuctl gc removes it; counts back" busy_gc
 reset_state
 BUSY_UUID=
-check "a holder keeps an allocated mtty-2's device fd open (for the hook)" busy_start busyhook
+check "a holder keeps an allocated mtty-2's device fd open (for the hook)" busy_start busyhook precreate
 check "vgpu-hook --release-timeout-ms 1000 poststop of the held device: exit 1 within bound, says releasing" \
 	busy_release hook_poststop_busyhook
 check "vgpuctl list shows it releasing" busy_listed
