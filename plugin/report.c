@@ -25,6 +25,7 @@ vgpu_report_types (FILE *out, const vgpu_host_t *host)
                                 fprintf (out, "    Description: %s\n", t->description);
                 }
         }
+        fputc ('\n', out); /* mdevctl ends its listing with an empty line, also an empty listing */
 }
 
 static int

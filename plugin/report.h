@@ -11,7 +11,7 @@
 #include "device.h"
 #include "mdev.h"
 
-/* mdevctl types layout, byte for byte. */
+/* mdevctl types layout, byte for byte (1.2.0: the empty line at the end too). */
 void vgpu_report_types (FILE *out, const vgpu_host_t *host);
 int vgpu_report_types_json (FILE *out, const vgpu_host_t *host);
 

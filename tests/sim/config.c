@@ -128,6 +128,7 @@ add_parent (struct parser *p, char *args)
         par->driver = xstrdup ("vfio_mdev");
         par->pool[0] = 1;
         par->exhausted_errno = ENOSPC;
+        par->name_attr = true;
         *tail = par;
         p->parent = par;
         p->type = NULL;
@@ -217,10 +218,10 @@ parent_key (struct parser *p, const char *key, char *arg)
                 p->parent->exhausted_errno = errno_from_name (arg);
                 return p->parent->exhausted_errno > 0 ? 0 : fail (p, "unknown errno name '%s'", arg);
         }
-        if (strcmp (key, "cdev") == 0) {
+        if (strcmp (key, "cdev") == 0 || strcmp (key, "name-attr") == 0) {
                 if (strcmp (arg, "on") != 0 && strcmp (arg, "off") != 0)
-                        return fail (p, "cdev wants on or off");
-                p->parent->cdev = strcmp (arg, "on") == 0;
+                        return fail (p, "%s wants on or off", key);
+                *(strcmp (key, "cdev") == 0 ? &p->parent->cdev : &p->parent->name_attr) = strcmp (arg, "on") == 0;
                 return 0;
         }
         return fail (p, "unknown keyword '%s'", key);

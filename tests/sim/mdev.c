@@ -354,7 +354,8 @@ build_type (struct sim_type *t, struct node *types_dir)
                 node_add_text (d, "description", "%s\n", t->description);
         node_add_text (d, "device_api", "%s\n", t->device_api);
         t->devices_dir = node_mkdir (d, "devices");
-        node_add_text (d, "name", "%s\n", t->name);
+        if (t->parent->name_attr)
+                node_add_text (d, "name", "%s\n", t->name);
 }
 
 int

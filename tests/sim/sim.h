@@ -85,6 +85,7 @@ struct sim_parent {
         unsigned pool[SIM_NRES];
         int exhausted_errno; /* ENOSPC (get_available drivers) or EUSERS (max_instances) */
         bool cdev;           /* vfio-dev/vfioN/dev and /dev/vfio/devices/vfioN */
+        bool name_attr;      /* its types have `name` (GVT-g before it gave its types one had none) */
         struct sim_type *types;
         struct node *dir;
         struct sim_parent *next;

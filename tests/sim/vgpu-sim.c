@@ -21,6 +21,8 @@
  *                       for max_instances drivers (mdpy)
  *   cdev on|off         give devices vfio-dev/vfioN/dev and a node
  *                       DEV/vfio/devices/vfioN (kernel 6.1 has none: off)
+ *   name-attr on|off    whether its types have a `name` file (default on;
+ *                       off: GVT-g on kernels whose i915 gave types none)
  *   type ID             a type: mdev_supported_types/ID
  *   name TEXT           content of `name` (default ID)
  *   description TEXT    content of `description`, \n for newlines; no
