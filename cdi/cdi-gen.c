@@ -155,6 +155,11 @@ vgpu_cdi_generate (const vgpu_cdi_opts_t *o, vgpu_cdi_mode_t mode, const vgpu_cd
                 r = emit (&spec, path, out, err);
         if (r == 0 && replaces)
                 r = vgpu_cdi_pool_release_named (o, scope, &old, &spec, err);
+        if (r == 0 && mode == VGPU_CDI_DYNAMIC && spec.n_devices == 0)
+                r = vgpu_error_set (err, ENODEV,
+                                    "no mdev type on this host, so no spec (%s %s): `vgpuctl doctor` says "
+                                    "what is missing",
+                                    path, replaces ? "removed" : "not written");
         if (replaces)
                 vgpu_cdi_spec_done (&old);
         free (pool.m);

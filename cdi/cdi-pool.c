@@ -12,6 +12,7 @@
 
 #include "alloc.h"
 #include "ledger.h"
+#include "mdevctl.h"
 #include "policy.h"
 #include "stage.h"
 #include "util.h"
@@ -87,45 +88,6 @@ pool_push (vgpu_cdi_pool_t *pool, unsigned index, const vgpu_mdev_t *m, vgpu_err
         pool->m = p;
         pool->m[pool->n++] = (vgpu_cdi_member_t) { .index = index, .mdev = *m };
         return 0;
-}
-
-/* mdevctl's layout: <dir>/<parent>/<uuid>; both names come from sysfs and
- * passed vgpu_name_valid / vgpu_uuid_valid there. */
-static int
-define_mdev (const char *dir, const vgpu_mdev_t *m, vgpu_error_t *err)
-{
-        _cleanup_free_ char *text = vgpu_mdevctl_definition (m->type);
-        _cleanup_close_ int root = -1, pfd = -1;
-        int r;
-
-        if (!text)
-                return vgpu_error_set (err, ENOMEM, "out of memory");
-        root = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (root < 0 && errno == ENOENT && mkdir (dir, 0755) == 0)
-                root = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (root < 0)
-                return vgpu_error_sys (err, errno, "mdevctl directory %s", dir);
-        if (mkdirat (root, m->parent, 0755) < 0 && errno != EEXIST)
-                return vgpu_error_sys (err, errno, "mdevctl directory %s/%s", dir, m->parent);
-        pfd = openat (root, m->parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-        if (pfd < 0)
-                return vgpu_error_sys (err, errno, "mdevctl directory %s/%s", dir, m->parent);
-        r = vgpu_write_file_atomic (pfd, m->uuid, text, strlen (text), 0644);
-        return r < 0 ? vgpu_error_sys (err, -r, "mdevctl definition %s/%s/%s", dir, m->parent, m->uuid) : 0;
-}
-
-static void
-undefine_mdev (const char *dir, const char *parent, const char *uuid)
-{
-        _cleanup_close_ int root = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        _cleanup_close_ int pfd = -1;
-
-        if (root < 0 || !vgpu_name_valid (parent) || !vgpu_uuid_valid (uuid))
-                return;
-        pfd = openat (root, parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-        if (pfd < 0 || unlinkat (pfd, uuid, 0) < 0)
-                return;
-        unlinkat (root, parent, AT_REMOVEDIR); /* only when it became empty */
 }
 
 /* Requests with `auto` resolved to the type it picks now, merged by type. */
@@ -278,7 +240,7 @@ shrink (const vgpu_cdi_opts_t *o, const vgpu_record_t *slots, size_t k, const bo
                                         &e) < 0 &&
                     !release_err->code)
                         *release_err = e;
-                undefine_mdev (o->mdevctl_dir, slots[s].parent, slots[s].uuid);
+                vgpu_mdevctl_undefine (o->mdevctl_dir, slots[s].parent, slots[s].uuid, NULL);
         }
 }
 
@@ -322,7 +284,8 @@ vgpu_cdi_pool_sync (const vgpu_cdi_opts_t *o, const char *scope, const vgpu_cdi_
                 return r;
         shrink (o, recs, k, keep, release_err);
         for (size_t i = 0; o->persist && i < pool->n; i++) {
-                r = define_mdev (o->mdevctl_dir, &pool->m[i].mdev, err);
+                r = vgpu_mdevctl_define (o->mdevctl_dir, pool->m[i].mdev.parent, pool->m[i].mdev.uuid,
+                                         pool->m[i].mdev.type, /* autostart= */ true, err);
                 if (r < 0)
                         return r;
         }
@@ -401,7 +364,7 @@ vgpu_cdi_pool_release_named (const vgpu_cdi_opts_t *o, const char *scope, const 
                                         &e) < 0 &&
                     !first.code)
                         first = e;
-                undefine_mdev (o->mdevctl_dir, recs[j].parent, recs[j].uuid);
+                vgpu_mdevctl_undefine (o->mdevctl_dir, recs[j].parent, recs[j].uuid, NULL);
         }
         if (r == 0 && first.code) {
                 *err = first;

@@ -556,18 +556,6 @@ vgpu_cdi_remove_file (const char *path, vgpu_error_t *err)
         return 0;
 }
 
-char *
-vgpu_mdevctl_definition (const char *type)
-{
-        _cleanup_json_ json_object *t = json_object_new_string (type);
-        char *text = NULL;
-
-        if (!t || asprintf (&text, "{\n  \"mdev_type\": %s,\n  \"start\": \"auto\",\n  \"attrs\": []\n}",
-                            json_object_to_json_string_ext (t, JSON_C_TO_STRING_NOSLASHESCAPE)) < 0)
-                return NULL;
-        return text;
-}
-
 const char *
 vgpu_cdi_device_env (const vgpu_cdi_device_t *d, const char *name)
 {

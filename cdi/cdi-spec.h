@@ -4,8 +4,8 @@
  * hook allocates), its JSON in the spellings of the CDI reference library
  * (whose parser is strict), the lowest cdiVersion the fields need, reading a
  * spec back, the CDI name rules with the mapping of type ids to device names,
- * atomic write and removal of spec files, and mdevctl's definition text.
- * What goes into a spec is cdi-gen.c's, cdi-pool.c's and cdi-claim.c's. */
+ * atomic write and removal of spec files (mdevctl's definitions are
+ * plugin/mdevctl.h's).  What goes into a spec is cdi-gen.c's, cdi-pool.c's and cdi-claim.c's. */
 #pragma once
 
 #include <limits.h>
@@ -15,12 +15,13 @@
 
 #include "error.h"
 #include "mdev.h"
+#include "mdevctl.h"
 #include "plan.h"
 #include "roots.h"
 
 #define VGPU_CDI_KIND "intel.com/vgpu"
 #define VGPU_CDI_SPEC_DIR "/var/run/cdi"
-#define VGPU_CDI_MDEVCTL_DIR "/etc/mdevctl.d"
+#define VGPU_CDI_MDEVCTL_DIR VGPU_MDEVCTL_DIR
 #define VGPU_CDI_KIND_MAX (253 + 1 + 63) /* DNS subdomain vendor, "/", class label */
 #define VGPU_CDI_NAME_MAX 400            /* a mapped type id: up to 3 bytes per byte, "x:" */
 #define VGPU_CDI_CLAIM_MAX 118           /* "cdi-claim." + id is a ledger owner */
@@ -113,10 +114,6 @@ int vgpu_cdi_remove_file (const char *path, vgpu_error_t *err); /* 0 when absent
 /* Before anything is made: path names a *.json whose directory exists or can
  * be made (its parent exists). */
 int vgpu_cdi_path_check (const char *path, vgpu_error_t *err);
-
-/* mdevctl's definition file for one mdev (`mdevctl define` writes the same
- * bytes): {"mdev_type": T, "start": "auto", "attrs": []}.  free() it. */
-char *vgpu_mdevctl_definition (const char *type);
 
 /* The value of env NAME in a device's edits, or NULL. */
 const char *vgpu_cdi_device_env (const vgpu_cdi_device_t *d, const char *name);

@@ -181,7 +181,10 @@ allocate_one (const vgpu_roots_t *roots, vgpu_ledger_t *l, const vgpu_choice_t *
         };
         int r;
 
-        vgpu_uuid_new (rec.uuid);
+        if (who->uuid)
+                vgpu_copy (rec.uuid, sizeof rec.uuid, who->uuid); /* normalised by vgpu_allocate */
+        else
+                vgpu_uuid_new (rec.uuid);
         snprintf (rec.request, sizeof rec.request, "%s", request);
         snprintf (rec.parent, sizeof rec.parent, "%s", c->parent->name);
         snprintf (rec.type, sizeof rec.type, "%s", c->type->id);
@@ -335,6 +338,9 @@ existing (const vgpu_roots_t *roots, vgpu_ledger_t *l, const vgpu_owner_info_t *
                         memcpy (recs, all, n * sizeof *recs);
         }
         for (size_t i = 0; r == 0 && i < n; i++) {
+                if (who->uuid && strcmp (recs[i].uuid, who->uuid) != 0)
+                        return vgpu_error_set (err, EEXIST, "owner %s already holds mdev %s, not %s",
+                                               display (&recs[i], id), recs[i].uuid, who->uuid);
                 if (recs[i].state != VGPU_RECORD_ACTIVE)
                         return vgpu_error_set (err, EBUSY, "owner %s has mdev %s in state %s; run `vgpuctl gc`",
                                                display (&recs[i], id), recs[i].uuid,
@@ -372,28 +378,56 @@ allocate_next (const vgpu_roots_t *roots, vgpu_ledger_t *l, const vgpu_selector_
         return r;
 }
 
+/* A UUID the caller chose is free: no mdev on any parent and no ledger
+ * record (a release may be pending) has it. */
+static int
+uuid_free (const vgpu_roots_t *roots, vgpu_ledger_t *l, const char *uuid, vgpu_error_t *err)
+{
+        char who[VGPU_OWNER_DISPLAY_MAX];
+        vgpu_record_t rec;
+        vgpu_mdev_t m;
+        int r = vgpu_ledger_get (l, uuid, &rec, NULL);
+
+        if (r != -ENOENT)
+                return vgpu_error_set (err, EEXIST, "UUID %s is taken: the ledger holds it%s%s (`vgpuctl list`)", uuid,
+                                       r == 0 ? " for " : "", r == 0 ? display (&rec, who) : "");
+        r = vgpu_mdev_lookup (roots, uuid, &m, NULL);
+        if (r == 0)
+                return vgpu_error_set (err, EEXIST, "UUID %s is taken: mdev %s of type %s on %s exists", uuid, uuid,
+                                       m.type, m.parent);
+        return 0;
+}
+
 int
 vgpu_allocate (const vgpu_roots_t *roots, const vgpu_selector_t *sel, const vgpu_owner_info_t *who, size_t count,
                vgpu_mdev_t *ret, size_t *ret_n, bool *ret_reused, vgpu_error_t *err)
 {
         _cleanup_ledger_ vgpu_ledger_t l = { -1, -1 };
         const char *request = who->request ? who->request : sel->type;
+        vgpu_owner_info_t chosen = *who;
+        char uuid[VGPU_UUID_LEN + 1];
         size_t made = 0;
         int r;
 
         r = check_count (who, count, err);
+        if (r == 0 && who->uuid && count != 1)
+                r = vgpu_error_set (err, EINVAL, "a chosen UUID names one mdev, not %zu", count);
+        if (r == 0 && who->uuid && (r = vgpu_uuid_normalise (who->uuid, uuid, err)) == 0)
+                chosen.uuid = uuid;
         if (r == 0)
                 r = vgpu_ledger_open (roots, &l, err);
         if (r < 0)
                 return r;
         vgpu_crashpoint ("after-lock");
-        r = existing (roots, &l, who, request, ret, ret_n, err);
+        r = existing (roots, &l, &chosen, request, ret, ret_n, err);
         if (ret_reused)
                 *ret_reused = r == 0 && *ret_n > 0;
         if (r < 0 || *ret_n > 0)
                 return r;
+        if (chosen.uuid && (r = uuid_free (roots, &l, chosen.uuid, err)) < 0)
+                return r;
         for (; made < count; made++) {
-                r = allocate_next (roots, &l, sel, who, request, &ret[made], err);
+                r = allocate_next (roots, &l, sel, &chosen, request, &ret[made], err);
                 if (r < 0) {
                         rollback (roots, &l, ret, made);
                         return r;
@@ -518,6 +552,12 @@ gc_unreadable (const vgpu_roots_t *roots, vgpu_ledger_t *l, char (*bad)[VGPU_UUI
                         return -ENOMEM;
         }
         return 0;
+}
+
+const char *
+vgpu_gc_reason (const vgpu_roots_t *roots, const vgpu_record_t *rec)
+{
+        return stale_reason (roots, rec, VGPU_UNBOUND_AFTER_S, (long long) time (NULL));
 }
 
 int

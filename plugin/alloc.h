@@ -42,6 +42,7 @@ typedef struct vgpu_owner_info {
         const char *stage;
         pid_t pid;                /* container pid, 0 when not known (the allocation stays unbound) */
         unsigned unbound_after_s; /* 0: VGPU_UNBOUND_AFTER_S */
+        const char *uuid;         /* the mdev's UUID (count 1: libvirt names it), NULL for a fresh one */
 } vgpu_owner_info_t;
 
 /* Give the owner count mdevs chosen by sel.  When the owner (for a
@@ -50,7 +51,9 @@ typedef struct vgpu_owner_info {
  * pid) and *ret_reused (may be NULL) is set, so a failing caller knows not to
  * release what an earlier stage made.  Errors: -EEXIST when another live
  * container has the id; -ENOSPC when no instance is left even after
- * reclaiming what dead and never-started containers left. */
+ * reclaiming what dead and never-started containers left.  A UUID chosen by
+ * the caller (who->uuid) is refused with -EEXIST while any mdev or ledger
+ * record has it, and so is an owner that holds another mdev. */
 int vgpu_allocate (const vgpu_roots_t *roots, const vgpu_selector_t *sel, const vgpu_owner_info_t *who, size_t count,
                    vgpu_mdev_t *ret, size_t *ret_n, bool *ret_reused, vgpu_error_t *err);
 
@@ -79,6 +82,10 @@ typedef struct vgpu_gc_action {
         bool mdev_left;     /* a ledger entry dealt with, its mdev untouched */
         char message[256];  /* error sentence when result < 0 */
 } vgpu_gc_action_t;
+
+/* Why gc would reclaim rec now ("container gone", "release pending", ...,
+ * with the default unbound bound), or NULL when it is a live allocation. */
+const char *vgpu_gc_reason (const vgpu_roots_t *roots, const vgpu_record_t *rec);
 
 /* Reclaim allocations whose owner is gone or stuck, and container
  * allocations never bound within unbound_after_s (0: VGPU_UNBOUND_AFTER_S);

@@ -52,6 +52,10 @@ vgpu_select (const vgpu_host_t *host, const vgpu_selector_t *sel, vgpu_choice_t 
         bool any_parent = !sel->parent || !*sel->parent;
         bool is_auto = strcmp (sel->type, "auto") == 0;
 
+        if (host->n_parents == 0)
+                return vgpu_error_set (err, ENOENT,
+                                       "no mdev parent on this host (no GPU with GVT-g on): "
+                                       "`vgpuctl doctor` says what is missing");
         if (!any_parent && !vgpu_host_parent (host, sel->parent))
                 return vgpu_error_set (err, ENOENT, "unknown parent %s (no such device in class/mdev_bus)",
                                        sel->parent);

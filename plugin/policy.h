@@ -23,8 +23,9 @@ typedef struct vgpu_choice {
         const vgpu_type_t *type;
 } vgpu_choice_t;
 
-/* Pick a parent and type with an instance left.  Errors: ENOENT (unknown type
- * or parent), ENOSPC ("no instance of TYPE left on PARENT (0 available)"). */
+/* Pick a parent and type with an instance left.  Errors: ENOENT (no parent
+ * at all, pointing at `vgpuctl doctor`; unknown type or parent), ENOSPC ("no
+ * instance of TYPE left on PARENT (0 available)"). */
 int vgpu_select (const vgpu_host_t *host, const vgpu_selector_t *sel, vgpu_choice_t *ret, vgpu_error_t *err);
 
 /* 0 when the host offers the type (on parent, if given) or `auto` has a type

@@ -10,6 +10,9 @@
 #include "alloc.h"
 #include "cli.h"
 #include "config.h"
+#include "doctor.h"
+#include "libvirt.h"
+#include "mdevctl.h"
 #include "report.h"
 #include "sandbox.h"
 #include "stage.h"
@@ -19,10 +22,14 @@
 
 typedef struct cmd_opts {
         vgpu_cli_common_t common;
-        bool json, force;
-        const char *owner, *type, *parent, *uuid, *stage;
+        bool json, force, autostart;
+        const char *owner, *type, *parent, *uuid, *stage, *mdevctl_dir;
+        char uuid_buf[VGPU_UUID_LEN + 1];
         unsigned min_w, min_h;
         unsigned long long count, timeout_ms, pid, unbound_after;
+        vgpu_libvirt_opts_t libvirt;
+        vgpu_doctor_opts_t doctor;
+        vgpu_doctor_cdi_t cdi; /* doctor: what vgpu-cdi check said, before the sandbox */
 } cmd_opts_t;
 
 typedef vgpu_cli_command_t command_t;
@@ -71,7 +78,8 @@ run_allocate (void *opaque, vgpu_error_t *err)
         vgpu_selector_t sel = { .type = o->type, .parent = o->parent, .min_w = o->min_w, .min_h = o->min_h };
         vgpu_owner_info_t who = { .owner = { .kind = VGPU_OWNER_VGPUCTL },
                                   .stage = o->stage ? o->stage : vgpu_stage_name (VGPU_STAGE_VGPUCTL),
-                                  .pid = (pid_t) o->pid };
+                                  .pid = (pid_t) o->pid,
+                                  .uuid = o->uuid };
         vgpu_mdev_t mdevs[VGPU_ALLOC_MAX];
         size_t n = 0;
         int r;
@@ -117,6 +125,59 @@ run_gc (void *opaque, vgpu_error_t *err)
         return 0;
 }
 
+static int
+run_doctor (void *opaque, vgpu_error_t *err)
+{
+        cmd_opts_t *o = opaque;
+        _cleanup_free_ vgpu_finding_t *f = NULL;
+        size_t n = 0;
+        int r;
+
+        r = vgpu_doctor_run (&o->doctor, &o->cdi, &f, &n, err);
+        if (r < 0)
+                return r;
+        r = o->json ? vgpu_doctor_print_json (stdout, f, n) : vgpu_doctor_print (stdout, f, n);
+        if (r < 0)
+                return vgpu_error_set (err, -r, "out of memory");
+        if (r > 0)
+                return vgpu_error_set (err, EIO, "%d of %zu checks failed (see above)", r, n);
+        return 0;
+}
+
+static int
+run_define (void *opaque, vgpu_error_t *err)
+{
+        cmd_opts_t *o = opaque;
+
+        return vgpu_mdevctl_define_mdev (&o->common.roots, o->mdevctl_dir, o->uuid, o->parent, o->type, o->autostart,
+                                         err);
+}
+
+static int
+run_undefine (void *opaque, vgpu_error_t *err)
+{
+        cmd_opts_t *o = opaque;
+
+        return vgpu_mdevctl_undefine (o->mdevctl_dir, /* parent= */ NULL, o->uuid, err);
+}
+
+/* The XML of an mdev that is active, or defined for mdevctl to start. */
+static int
+run_libvirt_xml (void *opaque, vgpu_error_t *err)
+{
+        cmd_opts_t *o = opaque;
+        vgpu_mdev_t m;
+
+        if (vgpu_mdev_lookup (&o->common.roots, o->uuid, &m, NULL) < 0 &&
+            vgpu_mdevctl_find (o->mdevctl_dir, o->uuid, NULL, NULL, NULL) < 0)
+                return vgpu_error_set (err, ENOENT,
+                                       "no mdev %s: it is neither active nor defined in %s (`vgpuctl allocate --uuid`, "
+                                       "`vgpuctl define`)",
+                                       o->uuid, o->mdevctl_dir);
+        vgpu_copy (o->libvirt.uuid, sizeof o->libvirt.uuid, o->uuid);
+        return vgpu_libvirt_xml (stdout, &o->libvirt, err);
+}
+
 static const char json_help[] = "  --json                JSON output (for node agents)\n";
 
 static const command_t commands[] = {
@@ -124,9 +185,10 @@ static const command_t commands[] = {
           run_types },
         { "list", "[--json]", "List active mdevs with their owner in the ledger.", "json", json_help, run_list },
         { "allocate",
-          "--owner ID --type TYPE|auto [--parent P] [--min-resolution WxH] [--count N] [--pid PID] [--json]",
+          "--owner ID --type TYPE|auto [--parent P] [--min-resolution WxH] [--count N | --uuid UUID] [--pid PID] "
+          "[--stage NAME] [--json]",
           "Create mdevs for an owner through the ledger (node agents); prints their UUIDs.",
-          "owner type parent min-resolution count pid stage json",
+          "owner type parent min-resolution count uuid pid stage json",
           "  --owner ID            who holds the mdevs: a container id or another name\n"
           "                        ([A-Za-z0-9][A-Za-z0-9_.-]*, at most 128 bytes)\n"
           "  --type TYPE|auto      a type id (see `vgpuctl types`), or auto: among the types\n"
@@ -134,6 +196,8 @@ static const command_t commands[] = {
           "  --parent P            only this parent (a PCI address such as 0000:00:02.0)\n"
           "  --min-resolution WxH  for auto: the smallest resolution (default 1920x1200)\n"
           "  --count N             how many mdevs (default 1, at most 16)\n"
+          "  --uuid UUID           the mdev's UUID (a libvirt domain names it); refused while\n"
+          "                        any mdev or ledger record has it\n"
           "  --pid PID             the container's process: gc reclaims the mdevs once it is gone\n"
           "  --stage NAME          the stage written in the ledger record (default vgpuctl)\n"
           "  --json                print the allocation as JSON\n",
@@ -153,6 +217,39 @@ static const command_t commands[] = {
           "  --unbound-after S     a container allocation no stage bound to a pid within S seconds\n"
           "                        is one whose runtime create failed (default 120)\n",
           run_gc },
+        { "doctor", "[--json] [--hooks-dir DIR]... [--vgpu-cdi PATH] [--cdi-spec FILE]",
+          "Check that this host can give containers vGPUs; says what to do (exit 1: a check failed).",
+          "json hooks-dir vgpu-cdi cdi-spec",
+          "  --json                the findings as JSON\n"
+          "  --hooks-dir DIR       look for hooks.d files here (repeatable; default podman's,\n"
+          "                        CRI-O's and vgpu-toolkit's directories)\n"
+          "  --vgpu-cdi PATH       the vgpu-cdi that checks the spec (default " VGPU_CDI_PATH ")\n"
+          "  --cdi-spec FILE       the CDI spec to check (default " VGPU_CDI_SPEC ")\n",
+          run_doctor },
+        { "define", "--uuid UUID [--parent P --type TYPE] [--auto] [--mdevctl-dir DIR]",
+          "Make an mdev persistent for mdevctl (`mdevctl list -d` shows it; --auto: started at boot).",
+          "uuid parent type auto mdevctl-dir",
+          "  --uuid UUID           the mdev\n"
+          "  --parent P            its parent, for an mdev that is not active\n"
+          "  --type TYPE           its type, for an mdev that is not active\n"
+          "  --auto                mdevctl starts it at boot (start auto; default manual)\n"
+          "  --mdevctl-dir DIR     mdevctl's definitions (default " VGPU_MDEVCTL_DIR ")\n",
+          run_define },
+        { "undefine", "--uuid UUID [--mdevctl-dir DIR]", "Remove an mdev's mdevctl definition (the mdev stays).",
+          "uuid mdevctl-dir",
+          "  --uuid UUID           the mdev\n"
+          "  --mdevctl-dir DIR     mdevctl's definitions (default " VGPU_MDEVCTL_DIR ")\n",
+          run_undefine },
+        { "libvirt-xml", "--uuid UUID [--display on|off] [--ramfb on|off] [--domain] [--mdevctl-dir DIR]",
+          "Print the libvirt <hostdev> of an mdev (--domain: a whole domain with it).",
+          "uuid display ramfb domain mdevctl-dir",
+          "  --uuid UUID           an active mdev, or one defined for mdevctl\n"
+          "  --display on|off      the vGPU is the guest's display (default on)\n"
+          "  --ramfb on|off        a ramfb display until the guest's driver loads (default on;\n"
+          "                        needs --display on)\n"
+          "  --domain              a whole <domain> with the hostdev and <video><model type=\"none\"/>\n"
+          "  --mdevctl-dir DIR     mdevctl's definitions (default " VGPU_MDEVCTL_DIR ")\n",
+          run_libvirt_xml },
 };
 
 enum {
@@ -168,6 +265,14 @@ enum {
         OPT_TIMEOUT,
         OPT_FORCE,
         OPT_UNBOUND_AFTER,
+        OPT_HOOKS_DIR,
+        OPT_VGPU_CDI,
+        OPT_CDI_SPEC,
+        OPT_AUTO,
+        OPT_MDEVCTL,
+        OPT_DISPLAY,
+        OPT_RAMFB,
+        OPT_DOMAIN,
 };
 
 static const struct option long_opts[] = {
@@ -183,8 +288,59 @@ static const struct option long_opts[] = {
         { "timeout-ms", required_argument, NULL, OPT_TIMEOUT },
         { "force", no_argument, NULL, OPT_FORCE },
         { "unbound-after", required_argument, NULL, OPT_UNBOUND_AFTER },
+        { "hooks-dir", required_argument, NULL, OPT_HOOKS_DIR },
+        { "vgpu-cdi", required_argument, NULL, OPT_VGPU_CDI },
+        { "cdi-spec", required_argument, NULL, OPT_CDI_SPEC },
+        { "auto", no_argument, NULL, OPT_AUTO },
+        { "mdevctl-dir", required_argument, NULL, OPT_MDEVCTL },
+        { "display", required_argument, NULL, OPT_DISPLAY },
+        { "ramfb", required_argument, NULL, OPT_RAMFB },
+        { "domain", no_argument, NULL, OPT_DOMAIN },
         { NULL, 0, NULL, 0 },
 };
+
+static int
+on_off (const char *name, const char *arg, bool *ret)
+{
+        if (strcmp (arg, "on") != 0 && strcmp (arg, "off") != 0) {
+                fprintf (stderr, PROG ": --%s \"%.64s\" is not on or off\n", name, arg);
+                return 2;
+        }
+        *ret = strcmp (arg, "on") == 0;
+        return 0;
+}
+
+static int
+path_option (const char *name, const char *arg, const char **ret)
+{
+        if (arg[0] != '/' || strlen (arg) >= PATH_MAX - NAME_MAX - 2) {
+                fprintf (stderr, PROG ": --%s \"%.64s\" is not an absolute path\n", name, arg);
+                return 2;
+        }
+        *ret = arg;
+        return 0;
+}
+
+static int
+uuid_option (cmd_opts_t *o, const char *arg)
+{
+        if (!vgpu_uuid_valid (arg)) {
+                fprintf (stderr, PROG ": --uuid \"%.64s\" is not a UUID\n", arg);
+                return 2;
+        }
+        vgpu_copy (o->uuid_buf, sizeof o->uuid_buf, arg);
+        vgpu_uuid_lower (o->uuid_buf);
+        o->uuid = o->uuid_buf;
+        return 0;
+}
+
+static int
+hooks_dir_option (cmd_opts_t *o, const char *arg)
+{
+        if (o->doctor.n_hooks_dirs == VGPU_DOCTOR_MAX_HOOKS_DIRS)
+                return vgpu_cli_usage_error (PROG, "too many --hooks-dir options, at", arg);
+        return path_option ("hooks-dir", arg, &o->doctor.hooks_dirs[o->doctor.n_hooks_dirs++]);
+}
 
 /* One option into o; 0, or an exit code for a usage error. */
 static int
@@ -198,7 +354,15 @@ take_option (void *opaque, int c, const char *arg, vgpu_error_t *err)
         case OPT_TYPE: o->type = arg; return 0;
         case OPT_PARENT: o->parent = arg; return 0;
         case OPT_STAGE: o->stage = arg; return 0;
-        case OPT_UUID: o->uuid = arg; return 0;
+        case OPT_UUID: return uuid_option (o, arg);
+        case OPT_HOOKS_DIR: return hooks_dir_option (o, arg);
+        case OPT_VGPU_CDI: return path_option ("vgpu-cdi", arg, &o->doctor.vgpu_cdi);
+        case OPT_CDI_SPEC: return path_option ("cdi-spec", arg, &o->doctor.cdi_spec);
+        case OPT_MDEVCTL: return path_option ("mdevctl-dir", arg, &o->mdevctl_dir);
+        case OPT_AUTO: o->autostart = true; return 0;
+        case OPT_DISPLAY: return on_off ("display", arg, &o->libvirt.display);
+        case OPT_RAMFB: return on_off ("ramfb", arg, &o->libvirt.ramfb);
+        case OPT_DOMAIN: o->libvirt.domain = true; return 0;
         case OPT_COUNT: return vgpu_cli_number (PROG, "count", arg, VGPU_ALLOC_MAX, &o->count);
         case OPT_PID: return vgpu_cli_number (PROG, "pid", arg, 4194304, &o->pid);
         case OPT_TIMEOUT: return vgpu_cli_number (PROG, "timeout-ms", arg, 3600000, &o->timeout_ms);
@@ -212,12 +376,13 @@ take_option (void *opaque, int c, const char *arg, vgpu_error_t *err)
         }
 }
 
-/* types and list only read; the others make and remove mdevs; a forced
- * release also reaches into a running container. */
+/* types, list, doctor and libvirt-xml only read; the others make and
+ * remove mdevs or write mdevctl's definitions; a forced release also reaches
+ * into a running container. */
 static vgpu_sandbox_profile_t
 sandbox_profile (const command_t *c, const cmd_opts_t *o)
 {
-        if (c->run == run_types || c->run == run_list)
+        if (c->run == run_types || c->run == run_list || c->run == run_doctor || c->run == run_libvirt_xml)
                 return VGPU_SANDBOX_VGPUCTL_READ;
         return o->force ? VGPU_SANDBOX_VGPUCTL_FORCE : VGPU_SANDBOX_VGPUCTL_WRITE;
 }
@@ -241,6 +406,14 @@ check_options (const command_t *cmd, const cmd_opts_t *o)
                 return vgpu_cli_usage_error (PROG, "this command needs --owner and --type:", cmd->name);
         if (cmd->run == run_release && !!o->owner == !!o->uuid)
                 return vgpu_cli_usage_error (PROG, "this command needs exactly one of --owner and --uuid:", cmd->name);
+        if (cmd->run == run_allocate && o->uuid && o->count > 1)
+                return vgpu_cli_usage_error (PROG, "--uuid names one mdev, so no --count with it, in", cmd->name);
+        if ((cmd->run == run_define || cmd->run == run_undefine || cmd->run == run_libvirt_xml) && !o->uuid)
+                return vgpu_cli_usage_error (PROG, "this command needs --uuid:", cmd->name);
+        if (cmd->run == run_define && !o->parent != !o->type)
+                return vgpu_cli_usage_error (PROG, "--parent and --type go together, in", cmd->name);
+        if (cmd->run == run_libvirt_xml && o->libvirt.ramfb && !o->libvirt.display)
+                return vgpu_cli_usage_error (PROG, "--ramfb on needs --display on, in", cmd->name);
         return 0;
 }
 
@@ -248,7 +421,9 @@ int
 main (int argc, char **argv)
 {
         vgpu_error_t err = { 0 };
-        cmd_opts_t o = { 0 };
+        cmd_opts_t o = { .mdevctl_dir = VGPU_MDEVCTL_DIR,
+                         .libvirt = { .display = true, .ramfb = true },
+                         .doctor = { .vgpu_cdi = VGPU_CDI_PATH, .cdi_spec = VGPU_CDI_SPEC } };
         const command_t *cmd = NULL;
         int r;
 
@@ -257,6 +432,11 @@ main (int argc, char **argv)
                 r = check_options (cmd, &o);
         if (r)
                 return r;
+        o.doctor.roots = o.common.roots;
+        if (cmd->run == run_doctor && vgpu_doctor_cdi_run (&o.doctor, &o.cdi, &err) < 0) {
+                vgpu_error_print (PROG, &err);
+                return 1;
+        }
         if (!o.common.no_sandbox && vgpu_sandbox_enter (sandbox_profile (cmd, &o), &err) < 0) {
                 vgpu_error_print (PROG, &err);
                 return 1;

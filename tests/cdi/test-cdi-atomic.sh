@@ -58,9 +58,12 @@ check "--output - prints the same spec" "$(cat "$SPEC")" \
 	"$("$VGPU_CDI" generate --hook-path "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["devices"][0]["containerEdits"]["hooks"][0]["path"])' "$SPEC")" --output -)"
 
 mkdir "$T/nosys"
-ok "a host without mdev types: generate succeeds" cdi generate --hook-path "$VGPU_HOOK" --sysfs-root "$T/nosys" --output "$SPEC"
+expect_fail "a host without mdev types: generate fails and points at vgpuctl doctor" \
+	"^vgpu-cdi: no mdev type on this host, so no spec \($SPEC removed\): .vgpuctl doctor. says what is missing\$" \
+	cdi generate --hook-path "$VGPU_HOOK" --sysfs-root "$T/nosys" --output "$SPEC"
 check "and removes the spec instead of writing one without devices" "no" "$([ -e "$SPEC" ] && echo yes || echo no)"
-ok "again, with no spec there: still fine" cdi generate --hook-path "$VGPU_HOOK" --sysfs-root "$T/nosys" --output "$SPEC"
-check "--output - with no devices prints nothing" "" \
-	"$("$VGPU_CDI" generate --hook-path "$VGPU_HOOK" --sysfs-root "$T/nosys" --output - 2>&1)"
+expect_fail "again, with no spec there: the same, nothing written" "\($SPEC not written\): " \
+	cdi generate --hook-path "$VGPU_HOOK" --sysfs-root "$T/nosys" --output "$SPEC"
+check "--output - with no devices prints nothing on stdout" "" \
+	"$("$VGPU_CDI" generate --hook-path "$VGPU_HOOK" --sysfs-root "$T/nosys" --output - 2>/dev/null)"
 finish

@@ -276,10 +276,6 @@ config_parse (char *text, struct sim_parent **ret, char *errbuf, size_t errlen)
                 r = parse_line (&p, line);
                 line = nl != NULL ? nl + 1 : NULL;
         }
-        if (r == 0 && p.parents == NULL) {
-                snprintf (errbuf, errlen, "no parent defined");
-                r = -EINVAL;
-        }
         if (r < 0) {
                 config_free (p.parents);
                 return r;

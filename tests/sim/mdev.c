@@ -376,6 +376,7 @@ mdev_build_tree (void)
                 for (t = par->types; t != NULL; t = t->next)
                         build_type (t, types);
         }
+        node_mkdir_p ("class/mdev_bus"); /* the mdev core registers it, parents or not */
         node_mkdir_p ("bus/mdev/devices");
         node_mkdir_p ("kernel/iommu_groups");
         node_mkdir_p ("class/vfio");

@@ -310,7 +310,7 @@ pool_requests (void **state)
 static void
 mdevctl_definition (void **state)
 {
-        _cleanup_free_ char *d = vgpu_mdevctl_definition ("i915-GVTg_V5_4");
+        _cleanup_free_ char *d = vgpu_mdevctl_definition ("i915-GVTg_V5_4", /* autostart= */ true);
 
         /* the bytes `mdevctl define --auto` (1.2.0) writes: no trailing newline */
         assert_string_equal (d, "{\n  \"mdev_type\": \"i915-GVTg_V5_4\",\n  \"start\": \"auto\",\n  \"attrs\": []\n}");

@@ -142,6 +142,23 @@ exact_type_and_errors (void **state)
         assert_non_null (strstr (err.msg, "BIOS/UEFI"));
 }
 
+/* A host with nothing to offer points at the command that says why. */
+static void
+no_parent_points_at_doctor (void **state)
+{
+        vgpu_host_t host = { 0 };
+        vgpu_choice_t c;
+        vgpu_error_t err = { 0 };
+
+        for (int i = 0; i < 2; i++) {
+                assert_int_equal (
+                        vgpu_select (&host, &(vgpu_selector_t) { .type = i ? "i915-GVTg_V5_4" : "auto" }, &c, &err),
+                        -ENOENT);
+                assert_string_equal (err.msg, "no mdev parent on this host (no GPU with GVT-g on): `vgpuctl doctor` "
+                                              "says what is missing");
+        }
+}
+
 static void
 least_loaded_parent_first (void **state)
 {
@@ -169,6 +186,7 @@ main (void)
                 cmocka_unit_test (auto_picks_v5_4_on_seed_gpu),
                 cmocka_unit_test (auto_low_resolution_takes_most_instances),
                 cmocka_unit_test (exact_type_and_errors),
+                cmocka_unit_test (no_parent_points_at_doctor),
                 cmocka_unit_test (least_loaded_parent_first),
         };
         return cmocka_run_group_tests (tests, NULL, NULL);

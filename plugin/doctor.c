@@ -1,0 +1,582 @@
+/* doctor.c — see doctor.h.  Each check appends findings to a list; nothing
+ * here changes the host (the ledger is only read, under its lock). */
+#include "doctor.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+
+#include "alloc.h"
+#include "cgroup.h"
+#include "config.h"
+#include "json.h"
+#include "mdev.h"
+#include "util.h"
+
+#define HOOKS_FILE_MAX (64 * 1024)
+#define GVT_FIX                                                                                                        \
+        "load i915 with enable_gvt=1 (kernel command line i915.enable_gvt=1) and the kvmgt module; GVT-g covers "      \
+        "Intel GPUs of generations 5 to 10 (Broadwell to Comet Lake), later ones offer SR-IOV instead"
+
+typedef struct findings {
+        vgpu_finding_t *f;
+        size_t n;
+        int oom;
+} findings_t;
+
+static void add (findings_t *fs, vgpu_doctor_status_t status, const char *check, const char *fix, const char *fmt, ...)
+        __attribute__ ((format (printf, 5, 6)));
+
+static void
+add (findings_t *fs, vgpu_doctor_status_t status, const char *check, const char *fix, const char *fmt, ...)
+{
+        vgpu_finding_t *f;
+        void *p = realloc (fs->f, (fs->n + 1) * sizeof *fs->f);
+        va_list ap;
+
+        if (!p) {
+                fs->oom = -ENOMEM;
+                return;
+        }
+        fs->f = p;
+        f = &fs->f[fs->n++];
+        memset (f, 0, sizeof *f);
+        f->status = status;
+        vgpu_copy (f->check, sizeof f->check, check);
+        vgpu_copy (f->fix, sizeof f->fix, fix ? fix : "");
+        va_start (ap, fmt);
+        vsnprintf (f->what, sizeof f->what, fmt, ap);
+        va_end (ap);
+}
+
+/* --- vgpu-cdi check, run before the sandbox --- */
+
+static _Noreturn void
+cdi_child (const vgpu_doctor_opts_t *o, int out, int err)
+{
+        const char *argv[] = { "vgpu-cdi",    "--sysfs-root", o->roots.sysfs, "--dev-root", o->roots.dev,
+                               "--state-dir", o->roots.state, "check",        "--output",   o->cdi_spec,
+                               NULL };
+        int devnull = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+
+        prctl (PR_SET_PDEATHSIG, SIGKILL);
+        if (devnull < 0 || dup2 (devnull, 0) < 0 || dup2 (out, 1) < 0 || dup2 (err, 2) < 0)
+                _exit (127);
+        execv (o->vgpu_cdi, (char *const *) argv);
+        dprintf (2, "cannot run %s: %s", o->vgpu_cdi, strerror (errno));
+        _exit (127);
+}
+
+typedef struct sink {
+        int fd;
+        char buf[VGPU_DOCTOR_CDI_OUTPUT_MAX / 2];
+        size_t len;
+} sink_t;
+
+/* One read into s; false once it is closed.  What does not fit is read and
+ * dropped, so the child never blocks on a full pipe. */
+static bool
+sink_read (sink_t *s)
+{
+        char buf[1024];
+        ssize_t k = read (s->fd, buf, sizeof buf);
+        size_t room = sizeof s->buf - 1 - s->len;
+
+        if (k < 0 && errno == EINTR)
+                return true;
+        if (k <= 0)
+                return false;
+        memcpy (s->buf + s->len, buf, (size_t) k < room ? (size_t) k : room);
+        s->len += (size_t) k < room ? (size_t) k : room;
+        return true;
+}
+
+/* stdout, then stderr (each is flushed in its own time), until both close
+ * or the deadline passes. */
+static void
+cdi_collect (int out, int err, vgpu_doctor_cdi_t *ret)
+{
+        long long deadline = vgpu_now_ms () + VGPU_DOCTOR_CDI_TIMEOUT_MS;
+        sink_t s[2] = { { .fd = out }, { .fd = err } };
+
+        while (s[0].fd >= 0 || s[1].fd >= 0) {
+                struct pollfd p[2] = { { .fd = s[0].fd, .events = POLLIN }, { .fd = s[1].fd, .events = POLLIN } };
+                long long left = deadline - vgpu_now_ms ();
+
+                if (left <= 0 || poll (p, 2, (int) left) == 0) {
+                        ret->timed_out = true;
+                        break;
+                }
+                for (int i = 0; i < 2; i++)
+                        if (p[i].revents && !sink_read (&s[i]))
+                                s[i].fd = -1;
+        }
+        snprintf (ret->output, sizeof ret->output, "%.*s%.*s", (int) s[0].len, s[0].buf, (int) s[1].len, s[1].buf);
+}
+
+int
+vgpu_doctor_cdi_run (const vgpu_doctor_opts_t *o, vgpu_doctor_cdi_t *ret, vgpu_error_t *err)
+{
+        _cleanup_close_ int out_rd = -1, out_wr = -1, err_rd = -1, err_wr = -1;
+        vgpu_doctor_cdi_t c = { 0 };
+        int p[2], q[2], status = 0;
+        pid_t pid;
+
+        if (access (o->cdi_spec, F_OK) < 0 && errno == ENOENT) {
+                c.spec_absent = true;
+                *ret = c;
+                return 0;
+        }
+        if (pipe2 (p, O_CLOEXEC) < 0 || pipe2 (q, O_CLOEXEC) < 0)
+                return vgpu_error_sys (err, errno, "pipes for vgpu-cdi");
+        out_rd = p[0];
+        out_wr = p[1];
+        err_rd = q[0];
+        err_wr = q[1];
+        pid = fork ();
+        if (pid < 0)
+                return vgpu_error_sys (err, errno, "starting %s", o->vgpu_cdi);
+        if (pid == 0)
+                cdi_child (o, out_wr, err_wr);
+        close (TAKE_FD (out_wr));
+        close (TAKE_FD (err_wr));
+        cdi_collect (out_rd, err_rd, &c);
+        if (c.timed_out)
+                kill (pid, SIGKILL);
+        while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        c.exit_code = WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+        *ret = c;
+        return 0;
+}
+
+/* --- the kernel --- */
+
+static bool
+exists_at (int fd, const char *path)
+{
+        return faccessat (fd, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+/* Names of a directory's entries, comma-separated, "" when none or absent. */
+static size_t
+list_dir (int root, const char *path, char *buf, size_t size)
+{
+        int fd = openat (root, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_closedir_ DIR *d = NULL;
+        struct dirent *de;
+        size_t n = 0;
+
+        buf[0] = '\0';
+        if (fd < 0)
+                return 0;
+        d = fdopendir (fd);
+        if (!d) {
+                close (fd);
+                return 0;
+        }
+        while ((de = readdir (d))) {
+                if (de->d_name[0] == '.')
+                        continue;
+                if (n++ > 0)
+                        strncat (buf, ", ", size - strlen (buf) - 1);
+                strncat (buf, de->d_name, size - strlen (buf) - 1);
+        }
+        return n;
+}
+
+static void
+check_kernel (int sysfs, bool simulated, findings_t *fs)
+{
+        static const struct {
+                const char *module, *path;
+        } needed[] = {
+                { "vfio", "module/vfio" },
+                { "vfio_iommu_type1", "module/vfio_iommu_type1" },
+                { "mdev", "bus/mdev" }, /* the mdev core, a module or built in */
+        };
+        char missing[128] = "", units[256];
+
+        if (simulated) {
+                add (fs, VGPU_DOCTOR_OK, "kernel", NULL, "simulated (the sysfs root is the GVT-g simulator)");
+                add (fs, VGPU_DOCTOR_OK, "iommu", NULL, "simulated (the sysfs root is the GVT-g simulator)");
+                return;
+        }
+        for (size_t i = 0; i < ARRAY_SIZE (needed); i++)
+                if (!exists_at (sysfs, needed[i].path))
+                        snprintf (missing + strlen (missing), sizeof missing - strlen (missing), "%s%s",
+                                  missing[0] ? " " : "", needed[i].module);
+        if (missing[0])
+                add (fs, VGPU_DOCTOR_FAIL, "kernel",
+                     "modprobe them, and list them in /etc/modules-load.d/ to have them at boot", "not loaded: %s",
+                     missing);
+        else
+                add (fs, VGPU_DOCTOR_OK, "kernel", NULL, "vfio, vfio_iommu_type1 and mdev are loaded");
+        if (list_dir (sysfs, "class/iommu", units, sizeof units) > 0)
+                add (fs, VGPU_DOCTOR_OK, "iommu", NULL, "on (%s)", units);
+        else
+                add (fs, VGPU_DOCTOR_WARN, "iommu",
+                     "turn VT-d on in the BIOS/UEFI and add intel_iommu=on to the kernel command line",
+                     "no IOMMU unit in class/iommu");
+}
+
+/* Why a host has no mdev parent, from what i915 and kvmgt show. */
+static const char *
+no_parent_fix (int sysfs, bool simulated, char *buf, size_t size)
+{
+        char gvt[8] = "";
+
+        if (simulated || !exists_at (sysfs, "module/i915"))
+                return GVT_FIX;
+        if (vgpu_read_attr_at (sysfs, "module/i915/parameters/enable_gvt", gvt, sizeof gvt) < 0 || strcmp (gvt, "Y"))
+                snprintf (buf, size,
+                          "i915 runs with enable_gvt=%s: add i915.enable_gvt=1 to the kernel command line "
+                          "and reboot, and load kvmgt",
+                          gvt[0] ? gvt : "(none)");
+        else if (!exists_at (sysfs, "module/kvmgt"))
+                snprintf (buf, size,
+                          "i915 has GVT-g on but kvmgt is not loaded: modprobe kvmgt (and list it in "
+                          "/etc/modules-load.d/)");
+        else
+                snprintf (buf, size,
+                          "i915 (enable_gvt=1) and kvmgt are loaded but registered no parent: GVT-g covers "
+                          "Intel GPUs of generations 5 to 10 only, later ones offer SR-IOV instead (dmesg shows "
+                          "i915's gvt lines)");
+        return buf;
+}
+
+static void
+check_parents (int sysfs, bool simulated, const vgpu_host_t *host, findings_t *fs)
+{
+        char names[256] = "", fix[320];
+
+        for (size_t i = 0; i < host->n_parents; i++)
+                snprintf (names + strlen (names), sizeof names - strlen (names), "%s%s", i ? ", " : "",
+                          host->parents[i].name);
+        if (host->n_parents)
+                add (fs, VGPU_DOCTOR_OK, "mdev parents", NULL, "%zu (%s)", host->n_parents, names);
+        else
+                add (fs, VGPU_DOCTOR_FAIL, "mdev parents", no_parent_fix (sysfs, simulated, fix, sizeof fix),
+                     "none in class/mdev_bus");
+}
+
+static void
+check_vfio_node (const vgpu_roots_t *roots, findings_t *fs)
+{
+        char path[PATH_MAX + 16];
+        struct stat st;
+
+        snprintf (path, sizeof path, "%s/vfio/vfio", roots->dev);
+        if (stat (path, &st) < 0)
+                add (fs, VGPU_DOCTOR_FAIL, "/dev/vfio/vfio", "modprobe vfio (it makes the node)", "%s: %s", path,
+                     strerror (errno));
+        else if (!S_ISCHR (st.st_mode) || major (st.st_rdev) != 10 || minor (st.st_rdev) != 196)
+                add (fs, VGPU_DOCTOR_FAIL, "/dev/vfio/vfio", "remove it and modprobe vfio",
+                     "%s is not the char device 10:196", path);
+        else
+                add (fs, VGPU_DOCTOR_OK, "/dev/vfio/vfio", NULL, "%s is char 10:196", path);
+}
+
+static void
+check_types (const vgpu_host_t *host, findings_t *fs)
+{
+        for (size_t i = 0; i < host->n_parents; i++)
+                for (size_t j = 0; j < host->parents[i].n_types; j++) {
+                        const vgpu_type_t *t = &host->parents[i].types[j];
+                        char check[sizeof fs->f->check];
+
+                        snprintf (check, sizeof check, "type %s on %s", t->id, host->parents[i].name);
+                        if (t->available)
+                                add (fs, VGPU_DOCTOR_OK, check, NULL, "%u available, %u active", t->available,
+                                     t->active);
+                        else
+                                add (fs, VGPU_DOCTOR_WARN, check,
+                                     strncmp (t->id, "i915-", 5) == 0
+                                             ? "release mdevs no one uses (`vgpuctl list`, `vgpuctl gc`); a larger "
+                                               "GPU aperture set in the BIOS/UEFI gives more instances"
+                                             : "release mdevs no one uses (`vgpuctl list`, `vgpuctl gc`)",
+                                     "no instance left (%u active)", t->active);
+                }
+}
+
+static void
+check_cgroup (findings_t *fs)
+{
+        _cleanup_free_ char *mountinfo = NULL;
+        vgpu_cgroup_mount_t m;
+        size_t len = 0;
+
+        if (vgpu_read_file_at (AT_FDCWD, "/proc/self/mountinfo", 1u << 20, &mountinfo, &len) < 0) {
+                add (fs, VGPU_DOCTOR_FAIL, "cgroup", "mount /proc", "/proc/self/mountinfo is unreadable");
+                return;
+        }
+        if (vgpu_cgroup_find_mount (mountinfo, false, &m, NULL) == 0)
+                add (fs, VGPU_DOCTOR_OK, "cgroup", NULL,
+                     "v1 devices controller at %s: device rules go through devices.allow", m.point);
+        else if (vgpu_cgroup_find_mount (mountinfo, true, &m, NULL) == 0)
+                add (fs, VGPU_DOCTOR_OK, "cgroup", NULL,
+                     "cgroup2 at %s: device rules go through the runtime's eBPF program", m.point);
+        else
+                add (fs, VGPU_DOCTOR_FAIL, "cgroup", "mount cgroup2 at /sys/fs/cgroup (systemd does at boot)",
+                     "no v1 devices hierarchy and no cgroup2 mount");
+}
+
+/* --- hooks.d --- */
+
+static const char *const default_hooks_dirs[] = {
+        "/usr/share/containers/oci/hooks.d", /* podman's default, and CRI-O's */
+        "/etc/containers/oci/hooks.d",       /* CRI-O's too when its hooks_dir is unset (older releases) */
+        VGPU_HOOKS_PODMAN_DIR,
+        VGPU_HOOKS_CRIO_DIR,
+};
+
+static bool
+crio_reads (const char *dir)
+{
+        return strcmp (dir, default_hooks_dirs[0]) == 0 || strcmp (dir, default_hooks_dirs[1]) == 0;
+}
+
+static bool
+has_stage (json_object *hook, const char *stage)
+{
+        json_object *stages = NULL;
+
+        if (!json_object_object_get_ex (hook, "stages", &stages) || !json_object_is_type (stages, json_type_array))
+                return false;
+        for (size_t i = 0; i < json_object_array_length (stages); i++) {
+                const char *s = json_object_get_string (json_object_array_get_idx (stages, i));
+
+                if (json_object_is_type (json_object_array_get_idx (stages, i), json_type_string) && !strcmp (s, stage))
+                        return true;
+        }
+        return false;
+}
+
+/* One hooks.d file; true when it runs vgpu-hook. */
+static bool
+check_hooks_file (const char *dir, int dirfd, const char *name, findings_t *fs)
+{
+        static const vgpu_json_field_t top[] = { { "hook", json_type_object, true },
+                                                 { "stages", json_type_array, true } };
+        static const vgpu_json_field_t hook[] = { { "path", json_type_string, true } };
+        _cleanup_free_ char *text = NULL;
+        _cleanup_json_ json_object *o = NULL;
+        char check[sizeof fs->f->check];
+        json_object *h = NULL;
+        vgpu_error_t e = { 0 };
+        const char *path;
+        size_t len = 0;
+
+        if (vgpu_read_file_at (dirfd, name, HOOKS_FILE_MAX, &text, &len) < 0 || !strstr (text, "vgpu-hook"))
+                return false;
+        snprintf (check, sizeof check, "hooks.d %s/%s", dir, name);
+        if (vgpu_json_parse (text, len, "the file", &o, &e) < 0 || vgpu_json_check (o, top, 2, "the file", &e) < 0 ||
+            !json_object_object_get_ex (o, "hook", &h) || vgpu_json_check (h, hook, 1, "its hook", &e) < 0) {
+                add (fs, VGPU_DOCTOR_FAIL, check, "install it again from the package", "%s", e.msg);
+                return true;
+        }
+        path = vgpu_json_str (h, "path");
+        if (path[0] != '/' || access (path, X_OK) < 0)
+                add (fs, VGPU_DOCTOR_FAIL, check, "install vgpu-hook there, or correct hook.path",
+                     "runs %.200s, which is not an executable file", path);
+        else if (has_stage (o, "precreate") && crio_reads (dir))
+                add (fs, VGPU_DOCTOR_WARN, check,
+                     "move it to " VGPU_HOOKS_PODMAN_DIR " (podman reads it through containers.conf hooks_dir)",
+                     "names the precreate stage in a directory CRI-O reads, and CRI-O rejects it");
+        else
+                add (fs, VGPU_DOCTOR_OK, check, NULL, "runs %.200s (%s)", path,
+                     has_stage (o, "precreate") ? "precreate" : "prestart");
+        return true;
+}
+
+static size_t
+check_hooks (const vgpu_doctor_opts_t *o, findings_t *fs)
+{
+        const char *const *dirs = o->n_hooks_dirs ? o->hooks_dirs : default_hooks_dirs;
+        size_t n_dirs = o->n_hooks_dirs ? o->n_hooks_dirs : ARRAY_SIZE (default_hooks_dirs), found = 0;
+
+        for (size_t i = 0; i < n_dirs; i++) {
+                int fd = open (dirs[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                _cleanup_closedir_ DIR *d = NULL;
+                struct dirent *de;
+
+                if (fd < 0)
+                        continue;
+                d = fdopendir (fd);
+                if (!d) {
+                        close (fd);
+                        continue;
+                }
+                while ((de = readdir (d))) {
+                        size_t len = strlen (de->d_name);
+
+                        if (len > 5 && strcmp (de->d_name + len - 5, ".json") == 0 &&
+                            check_hooks_file (dirs[i], dirfd (d), de->d_name, fs))
+                                found++;
+                }
+        }
+        return found;
+}
+
+/* --- CDI, wiring, ledger --- */
+
+/* The child's output on one line, its lines joined with "; ". */
+static const char *
+one_line (const char *s, char *buf, size_t size)
+{
+        size_t len = 0;
+
+        buf[0] = '\0';
+        for (const char *p = s; *p && len + 3 < size; p++) {
+                if (*p != '\n')
+                        buf[len++] = *p;
+                else if (p[1] && p[1] != '\n') {
+                        buf[len++] = ';';
+                        buf[len++] = ' ';
+                }
+        }
+        buf[len] = '\0';
+        return buf;
+}
+
+static void
+check_cdi (const vgpu_doctor_opts_t *o, const vgpu_doctor_cdi_t *cdi, size_t hooks, findings_t *fs)
+{
+        char out[sizeof cdi->output + 64];
+
+        one_line (cdi->output, out, sizeof out);
+        if (cdi->spec_absent)
+                add (fs, VGPU_DOCTOR_OK, "CDI spec", NULL, "none at %s (CDI not in use)", o->cdi_spec);
+        else if (cdi->timed_out)
+                add (fs, VGPU_DOCTOR_FAIL, "CDI spec", "run `vgpu-cdi check` by hand to see where it hangs",
+                     "%s check did not finish within %d ms", o->vgpu_cdi, VGPU_DOCTOR_CDI_TIMEOUT_MS);
+        else if (cdi->exit_code == 127)
+                add (fs, VGPU_DOCTOR_WARN, "CDI spec", "install vgpu-cdi, or name it with --vgpu-cdi PATH",
+                     "not checked: %s", out);
+        else if (cdi->exit_code == 0)
+                add (fs, VGPU_DOCTOR_OK, "CDI spec", NULL, "%s", out);
+        else
+                add (fs, VGPU_DOCTOR_FAIL, "CDI spec",
+                     "run `vgpu-cdi generate` again (the vgpu-cdi.service unit does at boot and when a GPU comes)",
+                     "%s", out);
+        if (cdi->spec_absent && hooks == 0)
+                add (fs, VGPU_DOCTOR_WARN, "wiring",
+                     "write a CDI spec (`vgpu-cdi generate`) or install the hooks.d files (README, Install)",
+                     "no hooks.d file runs vgpu-hook and there is no CDI spec: containers cannot ask for a vGPU");
+}
+
+static void
+check_ledger (const vgpu_roots_t *roots, findings_t *fs)
+{
+        _cleanup_free_ vgpu_record_t *recs = NULL;
+        vgpu_error_t e = { 0 };
+        size_t n = 0, bad = 0;
+
+        if (access (roots->state, F_OK) < 0 && errno == ENOENT) { /* not made here: the doctor changes nothing */
+                add (fs, VGPU_DOCTOR_OK, "ledger", NULL, "none at %s yet: nothing allocated", roots->state);
+                return;
+        }
+        if (vgpu_ledger_snapshot (roots, &recs, &n, &e) < 0) {
+                add (fs, VGPU_DOCTOR_FAIL, "ledger", "check the state directory's owner and mode (root, 0700)", "%s",
+                     e.msg);
+                return;
+        }
+        for (size_t i = 0; i < n; i++) {
+                char check[sizeof fs->f->check], who[VGPU_OWNER_DISPLAY_MAX];
+                const char *why;
+
+                snprintf (check, sizeof check, "ledger %s", recs[i].uuid);
+                if (recs[i].state == VGPU_RECORD_CORRUPT) {
+                        add (fs, VGPU_DOCTOR_FAIL, check, "`vgpuctl gc` removes its mdev and the record",
+                             "the record is unreadable");
+                        bad++;
+                } else if ((why = vgpu_gc_reason (roots, &recs[i]))) {
+                        add (fs, VGPU_DOCTOR_WARN, check, "`vgpuctl gc` reclaims it", "%s of %s (%s %s)", why,
+                             vgpu_owner_display (&recs[i].owner, who), recs[i].type, recs[i].parent);
+                        bad++;
+                }
+        }
+        if (bad == 0)
+                add (fs, VGPU_DOCTOR_OK, "ledger", NULL, "%zu allocation%s in %s, each with its mdev", n,
+                     n == 1 ? "" : "s", roots->state);
+}
+
+int
+vgpu_doctor_run (const vgpu_doctor_opts_t *o, const vgpu_doctor_cdi_t *cdi, vgpu_finding_t **ret, size_t *ret_n,
+                 vgpu_error_t *err)
+{
+        _cleanup_close_ int sysfs = vgpu_roots_open_sysfs (&o->roots, err);
+        findings_t fs = { 0 };
+        vgpu_host_t host;
+        bool simulated;
+        int r;
+
+        if (sysfs < 0)
+                return sysfs;
+        simulated = exists_at (sysfs, ".sim");
+        r = vgpu_host_scan (&o->roots, &host, err);
+        if (r < 0)
+                return r;
+        check_kernel (sysfs, simulated, &fs);
+        check_parents (sysfs, simulated, &host, &fs);
+        check_vfio_node (&o->roots, &fs);
+        check_types (&host, &fs);
+        vgpu_host_free (&host);
+        check_cgroup (&fs);
+        check_cdi (o, cdi, check_hooks (o, &fs), &fs);
+        check_ledger (&o->roots, &fs);
+        if (fs.oom) {
+                free (fs.f);
+                return vgpu_error_set (err, ENOMEM, "out of memory");
+        }
+        *ret = fs.f;
+        *ret_n = fs.n;
+        return 0;
+}
+
+static const char *const status_names[] = { "ok", "warn", "fail" };
+
+int
+vgpu_doctor_print (FILE *out, const vgpu_finding_t *f, size_t n)
+{
+        int failed = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                fprintf (out, "%-4s  %s: %s%s%s\n", status_names[f[i].status], f[i].check, f[i].what,
+                         f[i].fix[0] ? "; fix: " : "", f[i].fix);
+                failed += f[i].status == VGPU_DOCTOR_FAIL;
+        }
+        return failed;
+}
+
+int
+vgpu_doctor_print_json (FILE *out, const vgpu_finding_t *f, size_t n)
+{
+        _cleanup_json_ json_object *arr = json_object_new_array ();
+        const char *text;
+        int failed = 0;
+
+        for (size_t i = 0; arr && i < n; i++) {
+                json_object *o = json_object_new_object ();
+
+                json_object_object_add (o, "check", json_object_new_string (f[i].check));
+                json_object_object_add (o, "status", json_object_new_string (status_names[f[i].status]));
+                json_object_object_add (o, "message", json_object_new_string (f[i].what));
+                json_object_object_add (o, "fix", f[i].fix[0] ? json_object_new_string (f[i].fix) : NULL);
+                json_object_array_add (arr, o);
+                failed += f[i].status == VGPU_DOCTOR_FAIL;
+        }
+        text = arr ? json_object_to_json_string_ext (arr, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                                                                  JSON_C_TO_STRING_NOSLASHESCAPE)
+                   : NULL;
+        if (!text)
+                return -ENOMEM;
+        fprintf (out, "%s\n", text);
+        return failed;
+}
