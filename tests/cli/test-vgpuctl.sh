@@ -84,7 +84,16 @@ EXPECT_RC=2 expect_fail "bad resolution" '^vgpuctl: --min-resolution "19x" is no
 EXPECT_RC=2 expect_fail "allocate without --type" '^vgpuctl: this command needs --owner and --type: "allocate"' ctl allocate --owner a
 EXPECT_RC=2 expect_fail "release with both --owner and --uuid" '^vgpuctl: this command needs exactly one of --owner and --uuid: "release"' \
 	ctl release --owner a --uuid 83b8f4f2-509f-382f-3c1e-e6bfe0fa1001
-for c in types list allocate release gc; do
+for c in types list allocate release gc doctor define undefine libvirt-xml; do
 	ok "$c --help" ctl $c --help
+	# every option of the usage line has a line of its own that says what it does
+	undescribed=""
+	for f in $(ctl $c --help | grep '^Usage:' | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+		ctl $c --help | grep -Eq -- "^  $f( [^ ]+)? +[A-Za-z(]" || undescribed+=" $f"
+	done
+	check "$c --help describes each of its options" "" "$undescribed"
 done
+check "allocate --help: --uuid and --count say what they do" \
+	"  --count N                how many mdevs (1 to 16, default 1)|  --uuid UUID              the mdev's UUID (libvirt's); refused when any mdev or record has it" \
+	"$(ctl allocate --help | grep -E '^  --(count|uuid) ' | paste -sd'|')"
 finish
