@@ -182,11 +182,10 @@ list_dir (int root, const char *path, char *buf, size_t size)
                 return 0;
         }
         while ((de = readdir (d))) {
-                if (de->d_name[0] == '.')
-                        continue;
-                if (n++ > 0)
-                        strncat (buf, ", ", size - strlen (buf) - 1);
-                strncat (buf, de->d_name, size - strlen (buf) - 1);
+                size_t len = strlen (buf);
+
+                if (de->d_name[0] != '.')
+                        snprintf (buf + len, size - len, "%s%.63s", n++ > 0 ? ", " : "", de->d_name);
         }
         return n;
 }
