@@ -50,4 +50,19 @@ done
 install_hook vgpu-toolkit-precreate.json
 out=$(pm run --rm --net none --ulimit nofile=20000:20000 --ulimit nproc=32768:32768 --rootfs "$T/b/rootfs" sh -c 'ls /dev/vfio 2>&1' 2>&1)
 check "no annotation: the hook is not run, nothing allocated" "ls: /dev/vfio: No such file or directory|0" "$out|$(mdev_count)"
+
+# Without --hooks-dir: podman finds the precreate file through the packaged
+# containers.conf drop-in (packaging/hooks.d/50-vgpu-toolkit.conf.in, here
+# naming $T/hooks), laid over /etc/containers in a private mount namespace.
+mkdir -p "$T/etc/containers.conf.d"
+sed "s|@PODMAN_HOOKS_DIR@|$T/hooks|" "$REPO/packaging/hooks.d/50-vgpu-toolkit.conf.in" >"$T/etc/containers.conf.d/50-vgpu-toolkit.conf"
+out=$(unshare -m --propagation private bash -c 'mount -t overlay overlay -o "lowerdir=$1:/etc/containers" /etc/containers || exit 99
+	shift
+	exec "$@"' _ "$T/etc" podman --root "$T/root" --runroot "$T/run" --tmpdir "$T/tmp" --storage-driver vfs \
+	--cgroup-manager cgroupfs --events-backend file --runtime runc run --rm --net none --ulimit nofile=20000:20000 \
+	--ulimit nproc=32768:32768 --annotation intel.com/vgpu=auto --rootfs "$T/b/rootfs" sh -c "$probe" 2>&1)
+check "through the drop-in: one group node and VGPU_MDEV_UUID in the container" "1 1" \
+	"$(printf '%s\n' "$out" | grep -c '^NODE /dev/vfio/[0-9]') $(printf '%s\n' "$out" | grep -cE '^VGPU_MDEV_UUID=[0-9a-f-]{36}$')"
+check "through the drop-in: podman rm released it" "0 0" "$(mdev_count) $(ledger_count)"
+[ "$_failed" = 0 ] || printf '%s\n' "$out" | sed 's/^/#   podman: /'
 finish
