@@ -13,3 +13,6 @@ deps_install() {
 BUILD_DEPS=(gcc meson ninja-build pkg-config libjson-c-dev uuid-dev libcap-dev libseccomp-dev libfuse3-dev fuse3 libcmocka-dev)
 RUNTIME_DEPS=(runc crun podman busybox-static python3 mdevctl uuid-runtime util-linux iproute2)
 FUZZ_DEPS=(clang libclang-rt-14-dev clang-format)
+# libvirt's validator and xmllint (libvirt-xml), man pages and completion,
+# the .deb built on a fresh clone and the RPM spec (tests/package)
+PACKAGE_DEPS=(libvirt-clients libxml2-utils scdoc bash-completion man-db git dpkg-dev debhelper rpm)

@@ -1,13 +1,14 @@
 #!/bin/bash
 # Every test on a fresh Debian 12 machine, as root: installs what is
-# missing, builds with -Werror, runs units, simulator, runtime and fuzz
-# suites, then the same units and simulator tests under ASan+UBSan, then the
-# real-kernel VM tier (tests/vm/run).  VGPU_SKIP_VM=1 skips the VM tier and
+# missing, builds with -Werror, runs units, simulator, runtime, fuzz and
+# package suites (the .deb built on a fresh clone of HEAD), then the same
+# units and simulator tests under ASan+UBSan, then the real-kernel VM tier
+# (tests/vm/run).  VGPU_SKIP_VM=1 skips the VM tier and
 # says so.  Exits non-zero on any failure.
 set -eu
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
-deps_install "${BUILD_DEPS[@]}" "${RUNTIME_DEPS[@]}" "${FUZZ_DEPS[@]}"
+deps_install "${BUILD_DEPS[@]}" "${RUNTIME_DEPS[@]}" "${FUZZ_DEPS[@]}" "${PACKAGE_DEPS[@]}"
 
 setup() { # DIR ARGS...
 	local d=$1
