@@ -94,6 +94,6 @@ for c in types list allocate release gc doctor define undefine libvirt-xml; do
 	check "$c --help describes each of its options" "" "$undescribed"
 done
 check "allocate --help: --uuid and --count say what they do" \
-	"  --count N                how many mdevs (1 to 16, default 1)|  --uuid UUID              the mdev's UUID (libvirt's); refused when any mdev or record has it" \
+	"  --count N             how many mdevs (default 1, at most 16)|  --uuid UUID           the mdev's UUID (a libvirt domain names it); refused while" \
 	"$(ctl allocate --help | grep -E '^  --(count|uuid) ' | paste -sd'|')"
 finish
