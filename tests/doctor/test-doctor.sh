@@ -117,14 +117,17 @@ check "after gc: no mdev left" 0 "$(mdev_count)"
 # --- no GPU at all (a nested simulator with an empty class/mdev_bus)
 mkdir -p "$T/bundle/rootfs/dev"
 echo '{"ociVersion":"1.0.2","root":{"path":"rootfs"},"process":{"args":["sh"]},"linux":{}}' >"$T/bundle/config.json"
+start_stub
 out=$(VGPU_SIM_CONFIG=$REPO/tests/sim/no-gpu.conf "$REPO/tests/sim/with-sim" bash -c '
 	"$1" doctor --hooks-dir "$2" --vgpu-cdi "$3" --cdi-spec "$4" 2>&1
 	echo "rc=$?"
-	printf "{\"ociVersion\":\"1.0.2\",\"id\":\"c1\",\"status\":\"creating\",\"pid\":%d,\"bundle\":\"%s\",\"annotations\":{\"intel.com/vgpu\":\"auto\"}}" $$ "$6" |
+	printf "{\"ociVersion\":\"1.0.2\",\"id\":\"c1\",\"status\":\"creating\",\"pid\":%d,\"bundle\":\"%s\",\"annotations\":{\"intel.com/vgpu\":\"auto\"}}" "$7" "$6" |
 		"$5" --no-cgroup createRuntime 2>&1
 	"$3" generate --hook-path "$5" --output "$4" 2>&1
 	echo "rc=$? $(ls "$4" 2>&1 | grep -c "No such file")"' _ \
-	"$VGPUCTL" "$T/hooks" "$VGPU_CDI" "$T/cdi/nogpu.json" "$VGPU_HOOK" "$T/bundle")
+	"$VGPUCTL" "$T/hooks" "$VGPU_CDI" "$T/cdi/nogpu.json" "$VGPU_HOOK" "$T/bundle" "$STUB_PID")
+kill "$STUB_PID"
+wait "$STUB_PID" 2>/dev/null
 check "no GPU: the parents check fails with what to load and which GPUs GVT-g covers" 1 "$(printf '%s\n' "$out" | grep -c \
 	'^fail  mdev parents: none in class/mdev_bus; fix: load i915 with enable_gvt=1 (kernel command line i915.enable_gvt=1) and the kvmgt module; GVT-g covers Intel GPUs of generations 5 to 10 (Broadwell to Comet Lake), later ones offer SR-IOV instead$')"
 check "no GPU: exit 1" 1 "$(printf '%s\n' "$out" | grep -c '^rc=1$')"

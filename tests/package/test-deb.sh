@@ -42,7 +42,7 @@ for f in "$R"/usr/share/vgpu-toolkit/hooks.d/*/*.json; do
 	check "$rel: its hook $path is in the package, executable" yes "$([ -x "$R$path" ] && echo yes || echo no)"
 done
 check "podman's directory holds the precreate file, CRI-O's the prestart one" \
-	"crio/vgpu-toolkit-prestart.json:prestart,poststop podman/vgpu-toolkit-precreate.json:precreate,poststop" \
+	"crio/vgpu-toolkit-prestart.json:prestart,poststop podman/vgpu-toolkit-precreate.json:precreate,prestart,poststop" \
 	"$(cd "$R/usr/share/vgpu-toolkit/hooks.d" && for f in */*.json; do printf '%s:%s ' "$f" "$(python3 -c 'import json,sys; print(",".join(json.load(open(sys.argv[1]))["stages"]))' "$f")"; done | sed 's/ $//')"
 dropin=$R/etc/containers/containers.conf.d/50-vgpu-toolkit.conf
 dirs=$(python3 -c 'import sys, tomllib; print(*tomllib.load(open(sys.argv[1], "rb"))["engine"]["hooks_dir"])' "$dropin" 2>&1)
