@@ -37,17 +37,35 @@ held_live (const vgpu_record_t *rec)
         return rec->pid > 0 && vgpu_proc_alive (rec->pid, rec->pid_start);
 }
 
-/* The owner's records, under the lock. */
+/* The owner's records, under the lock, found by their file names; by name,
+ * the container's and the vgpuctl owner's. */
 static int
 owner_records (vgpu_ledger_t *l, const vgpu_owner_t *owner, vgpu_record_t **ret, size_t *ret_n, vgpu_error_t *err)
 {
+        static const vgpu_owner_kind_t named[] = { VGPU_OWNER_CONTAINER, VGPU_OWNER_VGPUCTL };
         _cleanup_free_ vgpu_record_t *all = NULL;
         size_t n = 0, k = 0;
-        int r;
 
-        r = vgpu_ledger_list (l, &all, &n, NULL, NULL, NULL, NULL, err);
-        if (r < 0)
-                return r;
+        for (size_t i = 0; i < (owner->kind == VGPU_OWNER_BY_NAME ? ARRAY_SIZE (named) : 1); i++) {
+                vgpu_owner_t one = *owner;
+                _cleanup_free_ vgpu_record_t *some = NULL;
+                size_t m = 0;
+                void *p;
+                int r;
+
+                if (owner->kind == VGPU_OWNER_BY_NAME)
+                        one.kind = named[i];
+                r = vgpu_ledger_list_owned (l, &one, &some, &m, err);
+                if (r < 0)
+                        return r;
+                if (m == 0)
+                        continue;
+                if (!(p = realloc (all, (n + m) * sizeof *all)))
+                        return vgpu_error_set (err, ENOMEM, "out of memory");
+                all = p;
+                memcpy (all + n, some, m * sizeof *some);
+                n += m;
+        }
         for (size_t i = 0; i < n; i++)
                 if (owner_matches (&all[i], owner))
                         all[k++] = all[i];
@@ -196,7 +214,15 @@ allocate_one (const vgpu_roots_t *roots, vgpu_ledger_t *l, const vgpu_choice_t *
         if (r < 0)
                 return r;
         vgpu_crashpoint ("after-record");
+        /* The kernel's create takes its time: other allocations go on
+         * meanwhile; the record (creating, by a live holder) is ours, and
+         * the kernel's ENOSPC judges a race for the last instance. */
+        vgpu_ledger_unlock (l);
         r = vgpu_mdev_create (roots, rec.parent, rec.type, rec.uuid, VGPU_CREATE_TIMEOUT_MS, ret, err);
+        if (vgpu_ledger_lock (l, r < 0 ? NULL : err) < 0 && r == 0) {
+                vgpu_mdev_remove (roots, rec.uuid, VGPU_RELEASE_TIMEOUT_MS, NULL);
+                r = -EIO;
+        }
         if (r < 0) {
                 vgpu_ledger_del (l, rec.uuid, NULL);
                 return r;
@@ -353,27 +379,41 @@ existing (const vgpu_roots_t *roots, vgpu_ledger_t *l, const vgpu_owner_info_t *
         return r;
 }
 
-/* One pick and create; on ENOSPC, reclaim what dead and never-started
- * containers left and try once more. */
+/* One pick and create.  The pick needs no lock: when two allocations pick
+ * the last instance, the kernel refuses one (ENOSPC or EUSERS) and that one
+ * picks again from what is left.  When nothing is left, what dead and
+ * never-started containers left is reclaimed, once, before giving up. */
 static int
 allocate_next (const vgpu_roots_t *roots, vgpu_ledger_t *l, const vgpu_selector_t *sel, const vgpu_owner_info_t *who,
                const char *request, vgpu_mdev_t *ret, vgpu_error_t *err)
 {
         unsigned unbound_after = who->unbound_after_s ? who->unbound_after_s : VGPU_UNBOUND_AFTER_S;
-        int r = -ENOSPC;
+        bool reclaimed = false;
+        int r = -ENOSPC, refused = 0;
 
-        for (int attempt = 0; attempt < 2 && r == -ENOSPC; attempt++) {
+        for (int attempt = 0; attempt < VGPU_ALLOC_MAX * 4; attempt++) {
                 vgpu_host_t host = { 0 };
                 vgpu_choice_t c;
+                bool picked;
 
-                if (attempt == 1 && reclaim_stale (roots, l, unbound_after) == 0)
-                        break;
+                vgpu_ledger_unlock (l);
                 r = vgpu_host_scan (roots, &host, err);
                 if (r == 0)
                         r = vgpu_select (&host, sel, &c, err);
+                picked = r == 0;
+                if (vgpu_ledger_lock (l, r < 0 ? NULL : err) < 0 && r == 0)
+                        r = -EIO;
                 if (r == 0)
                         r = allocate_one (roots, l, &c, who, request, ret, err);
                 vgpu_host_free (&host);
+                if (r == -ENOSPC && !picked && !reclaimed) {
+                        reclaimed = true;
+                        if (reclaim_stale (roots, l, unbound_after) > 0)
+                                continue;
+                }
+                if (!picked || (r != -ENOSPC && r != -EUSERS) || ++refused > 3)
+                        break; /* made, nothing left to pick, a failure no other pick mends, or a kernel that
+                                * keeps refusing what it says it has */
         }
         return r;
 }

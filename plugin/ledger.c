@@ -198,10 +198,58 @@ vgpu_ledger_close (vgpu_ledger_t *l)
         l->lockfd = l->dirfd = -1;
 }
 
-static void
-record_name (const char *uuid, char buf[64])
+/* A record's file carries its owner: <kind>.<id>.<uuid>.json, so an owner's
+ * records are found by name without parsing anyone else's.  Records written
+ * before (<uuid>.json) are still read, and moved to their new name when next
+ * written. */
+#define RECORD_SUFFIX_LEN (VGPU_UUID_LEN + 5) /* "<uuid>.json" */
+
+static int
+record_name (const vgpu_record_t *rec, char buf[NAME_MAX + 1])
 {
-        snprintf (buf, 64, "%s.json", uuid);
+        int n = snprintf (buf, NAME_MAX + 1, "%s.%s.%s.json", vgpu_owner_kind_name (rec->owner.kind), rec->owner.id,
+                          rec->uuid);
+
+        return n > 0 && n <= NAME_MAX ? 0 : -ENAMETOOLONG;
+}
+
+/* The uuid at the end of a record's file name, or false for a name that is
+ * no record's (temp files, strangers of another shape). */
+static bool
+name_uuid (const char *name, char uuid[VGPU_UUID_LEN + 1])
+{
+        size_t len = strlen (name);
+
+        if (len < RECORD_SUFFIX_LEN || strcmp (name + len - 5, ".json") != 0 || name[0] == '.' ||
+            (len > RECORD_SUFFIX_LEN && name[len - RECORD_SUFFIX_LEN - 1] != '.'))
+                return false;
+        snprintf (uuid, VGPU_UUID_LEN + 1, "%.36s", name + len - RECORD_SUFFIX_LEN);
+        return vgpu_uuid_valid (uuid);
+}
+
+/* The file of uuid's record: the old name, or the one entry that ends in it. */
+static int
+find_name (vgpu_ledger_t *l, const char *uuid, char ret[NAME_MAX + 1])
+{
+        int fd = openat (l->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_closedir_ DIR *d = NULL;
+        struct dirent *de;
+        char u[VGPU_UUID_LEN + 1];
+        struct stat st;
+
+        snprintf (ret, NAME_MAX + 1, "%s.json", uuid);
+        if (fstatat (l->dirfd, ret, &st, AT_SYMLINK_NOFOLLOW) == 0)
+                return 0;
+        if (fd < 0 || !(d = fdopendir (fd))) {
+                vgpu_closep (&fd);
+                return -errno;
+        }
+        while ((de = readdir (d)))
+                if (name_uuid (de->d_name, u) && strcmp (u, uuid) == 0) {
+                        snprintf (ret, NAME_MAX + 1, "%s", de->d_name);
+                        return 0;
+                }
+        return -ENOENT;
 }
 
 char *
@@ -359,7 +407,7 @@ int
 vgpu_ledger_put (vgpu_ledger_t *l, vgpu_record_t *rec, vgpu_error_t *err)
 {
         _cleanup_free_ char *text = NULL;
-        char name[64];
+        char name[NAME_MAX + 1], old[NAME_MAX + 1];
         int r;
 
         rec->updated = (long long) time (NULL);
@@ -368,25 +416,26 @@ vgpu_ledger_put (vgpu_ledger_t *l, vgpu_record_t *rec, vgpu_error_t *err)
         text = vgpu_record_format (rec);
         if (!text)
                 return vgpu_error_set (err, ENOMEM, "out of memory");
-        record_name (rec->uuid, name);
+        if (record_name (rec, name) < 0)
+                return vgpu_error_set (err, ENAMETOOLONG, "ledger record of mdev %s: owner too long", rec->uuid);
         r = vgpu_write_file_atomic (l->dirfd, name, text, strlen (text), 0600);
         if (r < 0)
                 return vgpu_error_sys (err, -r, "writing ledger record %s", name);
+        snprintf (old, sizeof old, "%s.json", rec->uuid);
+        unlinkat (l->dirfd, old, 0); /* a record of before owners were in the name: moved */
         return 0;
 }
 
-int
-vgpu_ledger_get (vgpu_ledger_t *l, const char *uuid, vgpu_record_t *ret, vgpu_error_t *err)
+/* The record in file name, which must name uuid (and its owner, unless it
+ * has the old name). */
+static int
+read_named (vgpu_ledger_t *l, const char *name, const char *uuid, vgpu_record_t *ret, vgpu_error_t *err)
 {
-        char q[VGPU_QUOTE_BUF];
         _cleanup_free_ char *text = NULL;
-        char name[64];
+        char expect[NAME_MAX + 1];
         size_t len;
         int r;
 
-        if (!vgpu_uuid_valid (uuid))
-                return vgpu_error_set (err, EINVAL, "\"%s\" is not a UUID", vgpu_quote (uuid, strlen (uuid), q));
-        record_name (uuid, name);
         r = vgpu_read_regular_at (l->dirfd, name, RECORD_MAX_BYTES, &text, &len);
         if (r == -ENOENT)
                 return vgpu_error_set (err, ENOENT, "mdev %s is not in the ledger", uuid);
@@ -398,20 +447,41 @@ vgpu_ledger_get (vgpu_ledger_t *l, const char *uuid, vgpu_record_t *ret, vgpu_er
         r = vgpu_record_parse (text, len, ret, err);
         if (r == 0 && strcmp (ret->uuid, uuid) != 0)
                 r = vgpu_error_set (err, EBADMSG, "ledger record %s names another mdev", name);
+        if (r == 0 && strlen (name) > RECORD_SUFFIX_LEN &&
+            (record_name (ret, expect) < 0 || strcmp (expect, name) != 0))
+                r = vgpu_error_set (err, EBADMSG, "ledger record %s names another owner", name);
         if (r < 0 && err)
                 vgpu_error_prefix (err, "ledger record %s", name);
         return r;
 }
 
 int
-vgpu_ledger_del (vgpu_ledger_t *l, const char *uuid, vgpu_error_t *err)
+vgpu_ledger_get (vgpu_ledger_t *l, const char *uuid, vgpu_record_t *ret, vgpu_error_t *err)
 {
         char q[VGPU_QUOTE_BUF];
-        char name[64];
+        char name[NAME_MAX + 1];
+        int r;
 
         if (!vgpu_uuid_valid (uuid))
                 return vgpu_error_set (err, EINVAL, "\"%s\" is not a UUID", vgpu_quote (uuid, strlen (uuid), q));
-        record_name (uuid, name);
+        r = find_name (l, uuid, name);
+        if (r < 0 && r != -ENOENT)
+                return vgpu_error_sys (err, -r, "reading the ledger");
+        if (r == -ENOENT)
+                return vgpu_error_set (err, ENOENT, "mdev %s is not in the ledger", uuid);
+        return read_named (l, name, uuid, ret, err);
+}
+
+int
+vgpu_ledger_del (vgpu_ledger_t *l, const char *uuid, vgpu_error_t *err)
+{
+        char q[VGPU_QUOTE_BUF];
+        char name[NAME_MAX + 1];
+
+        if (!vgpu_uuid_valid (uuid))
+                return vgpu_error_set (err, EINVAL, "\"%s\" is not a UUID", vgpu_quote (uuid, strlen (uuid), q));
+        if (find_name (l, uuid, name) < 0)
+                return 0;
         if (unlinkat (l->dirfd, name, 0) < 0 && errno != ENOENT)
                 return vgpu_error_sys (err, errno, "removing ledger record %s", name);
         fsync (l->dirfd);
@@ -430,10 +500,23 @@ push_uuid (char (**arr)[VGPU_UUID_LEN + 1], size_t *n, const char *uuid)
         return 0;
 }
 
-int
-vgpu_ledger_list (vgpu_ledger_t *l, vgpu_record_t **ret, size_t *ret_n, char (**ret_corrupt)[VGPU_UUID_LEN + 1],
-                  size_t *ret_n_corrupt, char (**ret_strangers)[VGPU_UUID_LEN + 1], size_t *ret_n_strangers,
-                  vgpu_error_t *err)
+/* Does the file name say it is the record of kind.id (old names might be)? */
+static bool
+may_be_owned (const char *name, const vgpu_owner_t *only)
+{
+        char prefix[NAME_MAX + 1];
+        size_t len = strlen (name), plen;
+
+        if (!only || len == RECORD_SUFFIX_LEN)
+                return true;
+        plen = (size_t) snprintf (prefix, sizeof prefix, "%s.%s.", vgpu_owner_kind_name (only->kind), only->id);
+        return len == plen + RECORD_SUFFIX_LEN && strncmp (name, prefix, plen) == 0;
+}
+
+static int
+list (vgpu_ledger_t *l, const vgpu_owner_t *only, vgpu_record_t **ret, size_t *ret_n,
+      char (**ret_corrupt)[VGPU_UUID_LEN + 1], size_t *ret_n_corrupt, char (**ret_strangers)[VGPU_UUID_LEN + 1],
+      size_t *ret_n_strangers, vgpu_error_t *err)
 {
         _cleanup_free_ vgpu_record_t *recs = NULL;
         _cleanup_free_ char (*bad)[VGPU_UUID_LEN + 1] = NULL;
@@ -453,12 +536,9 @@ vgpu_ledger_list (vgpu_ledger_t *l, vgpu_record_t **ret, size_t *ret_n, char (**
                 void *p;
                 int r;
 
-                if (strlen (de->d_name) != VGPU_UUID_LEN + 5 || strcmp (de->d_name + VGPU_UUID_LEN, ".json") != 0)
-                        continue; /* temp files and strangers */
-                snprintf (uuid, sizeof uuid, "%.36s", de->d_name);
-                if (!vgpu_uuid_valid (uuid))
-                        continue;
-                r = vgpu_ledger_get (l, uuid, &rec, NULL);
+                if (!name_uuid (de->d_name, uuid) || !may_be_owned (de->d_name, only))
+                        continue; /* temp files, strangers, other owners' records */
+                r = read_named (l, de->d_name, uuid, &rec, NULL);
                 if (r == -EMEDIUMTYPE) {
                         if (push_uuid (&odd, &n_odd, uuid) < 0)
                                 return vgpu_error_set (err, ENOMEM, "out of memory");
@@ -469,6 +549,8 @@ vgpu_ledger_list (vgpu_ledger_t *l, vgpu_record_t **ret, size_t *ret_n, char (**
                                 return vgpu_error_set (err, ENOMEM, "out of memory");
                         continue;
                 }
+                if (only && (rec.owner.kind != only->kind || strcmp (rec.owner.id, only->id) != 0))
+                        continue; /* an old name: the record says whose it is */
                 if (!(p = realloc (recs, (n + 1) * sizeof *recs)))
                         return vgpu_error_set (err, ENOMEM, "out of memory");
                 recs = p;
@@ -488,15 +570,31 @@ vgpu_ledger_list (vgpu_ledger_t *l, vgpu_record_t **ret, size_t *ret_n, char (**
 }
 
 int
+vgpu_ledger_list_owned (vgpu_ledger_t *l, const vgpu_owner_t *only, vgpu_record_t **ret, size_t *ret_n,
+                        vgpu_error_t *err)
+{
+        return list (l, only, ret, ret_n, NULL, NULL, NULL, NULL, err);
+}
+
+int
+vgpu_ledger_list (vgpu_ledger_t *l, vgpu_record_t **ret, size_t *ret_n, char (**ret_corrupt)[VGPU_UUID_LEN + 1],
+                  size_t *ret_n_corrupt, char (**ret_strangers)[VGPU_UUID_LEN + 1], size_t *ret_n_strangers,
+                  vgpu_error_t *err)
+{
+        return list (l, NULL, ret, ret_n, ret_corrupt, ret_n_corrupt, ret_strangers, ret_n_strangers, err);
+}
+
+int
 vgpu_ledger_remove_stranger (vgpu_ledger_t *l, const char *uuid, vgpu_error_t *err)
 {
         char q[VGPU_QUOTE_BUF];
-        char name[64];
+        char name[NAME_MAX + 1];
         struct stat st;
 
         if (!vgpu_uuid_valid (uuid))
                 return vgpu_error_set (err, EINVAL, "\"%s\" is not a UUID", vgpu_quote (uuid, strlen (uuid), q));
-        record_name (uuid, name);
+        if (find_name (l, uuid, name) < 0)
+                return 0;
         if (fstatat (l->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                 return errno == ENOENT ? 0 : vgpu_error_sys (err, errno, "ledger entry %s", name);
         if (unlinkat (l->dirfd, name, S_ISDIR (st.st_mode) ? AT_REMOVEDIR : 0) < 0 && errno != ENOENT)

@@ -1,7 +1,9 @@
 /* ledger.h — the allocation ledger under the state root.
  *
- * One record per mdev vgpu-toolkit created, in <state>/ledger/<uuid>.json,
- * written atomically (temp file, fsync, rename) and read back only from a
+ * One record per mdev vgpu-toolkit created, in
+ * <state>/ledger/<kind>.<owner id>.<uuid>.json (the name carries the owner,
+ * so an owner's records are found without reading anyone else's), written
+ * atomically (temp file, fsync, rename) and read back only from a
  * regular file (no link followed, no FIFO opened).  Changes are serialised by
  * flock on <state>/lock.  The state directory must be root's and writable by
  * nobody else, or every command refuses it: a record proves an mdev is ours,
@@ -110,6 +112,11 @@ int vgpu_ledger_del (vgpu_ledger_t *l, const char *uuid, vgpu_error_t *err);
 int vgpu_ledger_list (vgpu_ledger_t *l, vgpu_record_t **ret, size_t *ret_n, char (**ret_corrupt)[VGPU_UUID_LEN + 1],
                       size_t *ret_n_corrupt, char (**ret_strangers)[VGPU_UUID_LEN + 1], size_t *ret_n_strangers,
                       vgpu_error_t *err);
+
+/* The records of one owner (kind and id; any scope), found by their file
+ * names: nobody else's record is read. */
+int vgpu_ledger_list_owned (vgpu_ledger_t *l, const vgpu_owner_t *only, vgpu_record_t **ret, size_t *ret_n,
+                            vgpu_error_t *err);
 
 /* Remove a non-regular entry <uuid>.json (a FIFO, link, device or empty
  * directory someone put there); 0 when it is gone. */

@@ -79,3 +79,7 @@ start_stub() {
 	STUB_PID=$!
 	while [ "$(readlink "/proc/$STUB_PID/ns/mnt")" = "$(readlink /proc/self/ns/mnt)" ]; do sleep 0.01; done
 }
+
+# record_file UUID: the ledger file of an mdev's record (its name carries the
+# owner: <kind>.<id>.<uuid>.json).
+record_file() { ls -d "$VGPU_STATE_DIR"/ledger/*"$1".json 2>/dev/null | head -1; }

@@ -64,7 +64,7 @@ check "remove: definitions, parent directory, mdevs and records gone" "no 0 0" \
 
 # A foreign mdev (not in the ledger) is adopted by --pool-from-existing, never released.
 f=$("$VGPUCTL" allocate --owner tmp --type i915-GVTg_V5_8)
-rm -f "$VGPU_STATE_DIR/ledger/$f.json"
+rm -f "$(record_file "$f")"
 ok "adopt the active mdevs" cdi generate --pool-from-existing --output "$SPEC"
 check "the foreign mdev is named by index and UUID" "intel.com/vgpu=0 intel.com/vgpu=$f" "$(cdi list --output "$SPEC" | paste -sd' ')"
 ok "remove the adopted spec" cdi remove --output "$SPEC"

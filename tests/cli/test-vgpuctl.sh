@@ -43,8 +43,15 @@ check "exhaustion left 7 mdevs and 7 records" "7 7" "$(mdev_count) $(ledger_coun
 for i in 1 2 3 4 5 6 7; do ctl release --owner full$i; done
 
 # --- kernel errnos at create, injected by the simulator
+# A kernel that refuses an instance it lists (ENOSPC) once has lost a race
+# to another allocation: picked again, it succeeds.
+echo "fail-create ENOSPC 1" > "$VGPU_SIM_CONTROL"
+ok "one ENOSPC (a lost race): picked again, allocated" ctl allocate --owner race --type i915-GVTg_V5_4
+check "one ENOSPC: one mdev, one record" "1 1" "$(mdev_count) $(ledger_count)"
+ctl release --owner race
 for e in ENOSPC EEXIST EINVAL EIO; do
-	echo "fail-create $e" > "$VGPU_SIM_CONTROL"
+	# a kernel that keeps refusing says so once the picks are spent
+	echo "fail-create $e $([ $e = ENOSPC ] && echo 9 || echo 1)" > "$VGPU_SIM_CONTROL"
 	case $e in
 	ENOSPC) re='no instance of i915-GVTg_V5_4 left on 0000:00:02.0 \([0-9]+ available\); a larger GPU aperture set in the BIOS/UEFI gives more instances' ;;
 	EEXIST) re='mdev [0-9a-f-]{36} already exists \(UUIDs are unique across all parents and types\)' ;;
@@ -53,6 +60,7 @@ for e in ENOSPC EEXIST EINVAL EIO; do
 	esac
 	expect_fail "create fails $e: clear message" "^vgpuctl: $re\$" ctl allocate --owner err$e --type i915-GVTg_V5_4
 	check "create fails $e: nothing left" "0 0 5" "$(mdev_count) $(ledger_count) $(avail i915-GVTg_V5_4)"
+	echo "fail-create off" > "$VGPU_SIM_CONTROL"
 done
 echo reset > "$VGPU_SIM_CONTROL"
 expect_fail "unknown type (ENOENT)" '^vgpuctl: unknown type i915-GVTg_V9_9$' ctl allocate --owner x --type i915-GVTg_V9_9

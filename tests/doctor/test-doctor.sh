@@ -108,7 +108,7 @@ echo "block-remove $held" >"$VGPU_SIM_CONTROL"
 expect_line "a release pending: warn, gc" "ledger $held" warn 'release pending of held .*; fix: `vgpuctl gc` reclaims it$'
 echo reset >"$VGPU_SIM_CONTROL"
 bad=$("$VGPUCTL" allocate --owner bad --type i915-GVTg_V5_4)
-printf '{"uuid": "%s", "own' "$bad" >"$VGPU_STATE_DIR/ledger/$bad.json"
+printf '{"uuid": "%s", "own' "$bad" >"$(record_file "$bad")"
 expect_line "a corrupt record: fail" "ledger $bad" fail 'the record is unreadable; fix: `vgpuctl gc` removes its mdev and the record$'
 "$VGPUCTL" gc >/dev/null
 expect_line "after gc the ledger is fine again" ledger ok ': 0 allocations in '

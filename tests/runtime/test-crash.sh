@@ -76,7 +76,7 @@ recs, owners, bad = {}, {}, []
 for f in sorted(os.listdir(ledger)) if os.path.isdir(ledger) else []:
     if f.startswith("."):
         continue  # a temp file of an interrupted write: never a record
-    u = f[:-5] if f.endswith(".json") else f
+    u = f[-41:-5] if f.endswith(".json") else f  # <kind>.<owner>.<uuid>.json
     try:
         r = json.load(open(os.path.join(ledger, f)))
     except Exception:
@@ -229,9 +229,9 @@ done
 "$VGPUCTL" allocate --owner pl-gone --type auto >/dev/null
 "$VGPUCTL" allocate --owner pl-good --type auto >/dev/null
 E=$(uuid_of pl-empty) T=$(uuid_of pl-trunc) G=$(uuid_of pl-gone)
-: > "$VGPU_STATE_DIR/ledger/$E.json"
-head -c 60 "$VGPU_STATE_DIR/ledger/$T.json" > "$VGPU_STATE_DIR/ledger/$T.tmp" && mv "$VGPU_STATE_DIR/ledger/$T.tmp" "$VGPU_STATE_DIR/ledger/$T.json"
-head -c 100 "$VGPU_STATE_DIR/ledger/$G.json" > "$VGPU_STATE_DIR/ledger/$G.tmp" && mv "$VGPU_STATE_DIR/ledger/$G.tmp" "$VGPU_STATE_DIR/ledger/$G.json"
+: > "$(record_file "$E")"
+f=$(record_file "$T") && head -c 60 "$f" > "$f.tmp" && mv "$f.tmp" "$f"
+f=$(record_file "$G") && head -c 100 "$f" > "$f.tmp" && mv "$f.tmp" "$f"
 echo 1 > "$VGPU_SYSFS_ROOT/bus/mdev/devices/$G/remove"
 # an interrupted atomic write leaves a temp file: never read as a record
 sh -c true & dead=$!; wait $dead # a writer that is gone
@@ -243,7 +243,7 @@ check "power loss: a truncated record of a gone mdev shows as corrupt and off th
 check "power loss: list still shows the good record" 1 "$(printf '%s\n' "$list" | grep -c 'owner=pl-good state=active$')"
 list_json=$("$VGPUCTL" list --json)
 check "power loss: list --json is valid JSON" ok "$(printf '%s' "$list_json" | python3 -c 'import json,sys; json.load(sys.stdin); print("ok")' 2>&1)"
-EXPECT_RC=1 expect_fail "power loss: release --uuid refuses the empty record, naming it" "ledger record $E.json" \
+EXPECT_RC=1 expect_fail "power loss: release --uuid refuses the empty record, naming it" "ledger record vgpuctl.pl-empty.$E.json" \
 	"$VGPUCTL" release --uuid "$E"
 ok "power loss: allocation still works beside corrupt records" "$VGPUCTL" allocate --owner pl-new --type auto
 gc=$("$VGPUCTL" gc 2>&1)

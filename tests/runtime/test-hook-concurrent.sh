@@ -38,4 +38,22 @@ check "V5_8 has none left" 0 "$(avail i915-GVTg_V5_8)"
 for i in $(seq $N); do runc delete -f "conc-$i-$$" >/dev/null 2>&1; done
 check "after all are deleted: nothing in sysfs or the ledger" "0 0" "$(mdev_count) $(ledger_count)"
 check "counts back" "1 2 5 7" "$(echo $(avail i915-GVTg_V5_1) $(avail i915-GVTg_V5_2) $(avail i915-GVTg_V5_4) $(avail i915-GVTg_V5_8))"
+
+# The ledger lock is not held across the kernel's create: with a slow create,
+# 16 allocations at once overlap, race for the last instances, and the
+# kernel's ENOSPC decides; the losers pick again and fail only when nothing
+# is left.
+echo "delay-create 50" >"$VGPU_SIM_CONTROL"
+for i in $(seq 16); do
+	("$VGPUCTL" allocate --owner "slow-$i" --type i915-GVTg_V5_8 >"$OUT/s$i.out" 2>&1; echo $? >"$OUT/s$i.rc") &
+done
+wait
+echo "delay-create 0" >"$VGPU_SIM_CONTROL"
+check "slow creates: exactly 7 allocations made" 7 "$(grep -lx 0 "$OUT"/s*.rc | wc -l)"
+check "slow creates: 9 failed with the clear line" 9 \
+	"$(grep -l '^vgpuctl: no instance of i915-GVTg_V5_8 left on 0000:00:02.0 (0 available)' "$OUT"/s*.out | wc -l)"
+check "slow creates: 7 distinct mdevs, one per owner, none left creating" "7 7 7" \
+	"$(cat "$OUT"/s*.out | grep -cE '^[0-9a-f-]{36}$') $("$VGPUCTL" list | awk '{print $4}' | sort -u | grep -c owner=) $("$VGPUCTL" list | grep -c 'state=active$')"
+for i in $(seq 16); do "$VGPUCTL" release --owner "slow-$i" >/dev/null 2>&1; done
+check "slow creates: all released, nothing left" "0 0" "$(mdev_count) $(ledger_count)"
 finish

@@ -208,6 +208,56 @@ ledger_strangers (void **state)
         assert_int_equal (system (cmd), 0);
 }
 
+/* A record's file carries its owner; an owner's records are listed without
+ * reading anyone else's; a record of the old name is read, and moved to the
+ * new name when written again. */
+static void
+ledger_names (void **state)
+{
+        char dir[] = "/tmp/vgpu-ledger-XXXXXX", cmd[300], old[128];
+        vgpu_roots_t roots = { 0 };
+        vgpu_record_t a = sample (), b = sample (), *mine = NULL, got;
+        vgpu_owner_t who = a.owner;
+        vgpu_ledger_t l;
+        size_t n = 0;
+        int fd;
+
+        assert_non_null (mkdtemp (dir));
+        snprintf (roots.state, sizeof roots.state, "%s/state", dir);
+        assert_int_equal (vgpu_ledger_open (&roots, &l, NULL), 0);
+        snprintf (b.uuid, sizeof b.uuid, "83b8f4f2-509f-382f-3c1e-e6bfe0fa1010");
+        snprintf (b.owner.id, sizeof b.owner.id, "ctr-10");
+        assert_int_equal (vgpu_ledger_put (&l, &a, NULL), 0);
+        assert_int_equal (vgpu_ledger_put (&l, &b, NULL), 0);
+        assert_int_equal (faccessat (l.dirfd, "container.ctr-1.83b8f4f2-509f-382f-3c1e-e6bfe0fa1001.json", F_OK, 0), 0);
+        /* a record nobody could read does not stop another owner's listing */
+        fd = openat (l.dirfd, "container.ctr-10.83b8f4f2-509f-382f-3c1e-e6bfe0fa1010.json", O_WRONLY | O_TRUNC);
+        assert_true (fd >= 0);
+        close (fd);
+        assert_int_equal (vgpu_ledger_list_owned (&l, &who, &mine, &n, NULL), 0);
+        assert_int_equal (n, 1);
+        assert_string_equal (mine[0].uuid, a.uuid);
+        free (mine);
+        /* the old name */
+        assert_int_equal (vgpu_ledger_del (&l, a.uuid, NULL), 0);
+        snprintf (old, sizeof old, "%s.json", a.uuid);
+        {
+                _cleanup_free_ char *text = vgpu_record_format (&a);
+
+                assert_int_equal (vgpu_write_file_atomic (l.dirfd, old, text, strlen (text), 0600), 0);
+        }
+        assert_int_equal (vgpu_ledger_get (&l, a.uuid, &got, NULL), 0);
+        assert_int_equal (vgpu_ledger_list_owned (&l, &who, &mine, &n, NULL), 0);
+        assert_int_equal (n, 1);
+        free (mine);
+        assert_int_equal (vgpu_ledger_put (&l, &got, NULL), 0);
+        assert_int_equal (faccessat (l.dirfd, old, F_OK, 0), -1);
+        assert_int_equal (faccessat (l.dirfd, "container.ctr-1.83b8f4f2-509f-382f-3c1e-e6bfe0fa1001.json", F_OK, 0), 0);
+        vgpu_ledger_close (&l);
+        snprintf (cmd, sizeof cmd, "rm -rf '%s'", dir);
+        assert_int_equal (system (cmd), 0);
+}
+
 /* A state directory anyone may write, or a link, is refused with a line
  * that says why. */
 static void
@@ -283,6 +333,7 @@ main (void)
                 cmocka_unit_test (record_legacy),
                 cmocka_unit_test (owner_kinds),
                 cmocka_unit_test (ledger_strangers),
+                cmocka_unit_test (ledger_names),
                 cmocka_unit_test (state_dir_private),
                 cmocka_unit_test (process_liveness),
         };
