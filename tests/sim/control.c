@@ -2,7 +2,9 @@
  *
  * Tests write one command a line (several lines in one write are fine);
  * a write with any bad line changes nothing and fails with EINVAL, or
- * ENOENT for hide-iommu-group of a device that does not exist. Reading the
+ * ENOENT for hide-iommu-group of a device or remove-parent/add-parent of a
+ * parent that does not exist, or EBUSY for remove-parent while a remove
+ * of one of its devices is blocked. Reading the
  * file shows the settings and the chosen char majors. Runs under sim.lock. */
 
 #include "sim.h"
@@ -141,6 +143,26 @@ cmd_fail_create (const char *arg, bool apply)
         return 0;
 }
 
+/* remove-parent NAME / add-parent NAME: the GPU goes from class/mdev_bus
+ * with its mdevs, or comes back. */
+static int
+cmd_parent (const char *arg, bool add, bool apply)
+{
+        struct sim_parent *par = mdev_parent_find (arg);
+
+        if (par == NULL)
+                return -ENOENT;
+        if (!add && mdev_parent_busy (par))
+                return -EBUSY; /* found in the checking pass: nothing is applied */
+        if (!apply)
+                return 0;
+        if (add) {
+                mdev_parent_add (par);
+                return 0;
+        }
+        return mdev_parent_remove (par);
+}
+
 static int
 run_command (char *line, bool apply)
 {
@@ -156,8 +178,11 @@ run_command (char *line, bool apply)
         if (*cmd == '\0')
                 return 0;
         if (strcmp (cmd, "reset") == 0 && *arg == '\0') {
-                if (apply)
+                if (apply) {
                         memset (&sim.faults, 0, sizeof sim.faults);
+                        for (struct sim_parent *p = sim.parents; p != NULL; p = p->next)
+                                mdev_parent_add (p);
+                }
                 return 0;
         }
         if (strcmp (cmd, "fail-create") == 0)
@@ -176,6 +201,8 @@ run_command (char *line, bool apply)
                 return cmd_block (arg, strcmp (cmd, "block-remove") == 0, apply);
         if (strcmp (cmd, "hide-iommu-group") == 0)
                 return cmd_hide (arg, apply);
+        if (strcmp (cmd, "remove-parent") == 0 || strcmp (cmd, "add-parent") == 0)
+                return cmd_parent (arg, strcmp (cmd, "add-parent") == 0, apply);
         if (strcmp (cmd, "blocked-view") == 0 && (strcmp (arg, "whole") == 0 || strcmp (arg, "kernel") == 0)) {
                 if (apply)
                         sim.faults.kernel_view = strcmp (arg, "kernel") == 0;
@@ -213,6 +240,7 @@ control_show (void *ctx, char *buf)
 {
         const struct sim_faults *f = &sim.faults;
         FILE *out = fmemopen (buf, SIM_ATTR_SIZE, "w");
+        bool any_removed = false;
         long len;
         (void) ctx;
 
@@ -228,6 +256,13 @@ control_show (void *ctx, char *buf)
                 fprintf (out, " %s", f->blocked[i]);
         fprintf (out, "\nhide-iommu-group %s\n", f->hide_groups ? "on" : "off");
         fprintf (out, "blocked-view %s\n", f->kernel_view ? "kernel" : "whole");
+        fprintf (out, "removed-parents");
+        for (const struct sim_parent *p = sim.parents; p != NULL; p = p->next)
+                if (p->removed) {
+                        fprintf (out, " %s", p->name);
+                        any_removed = true;
+                }
+        fprintf (out, "%s\n", any_removed ? "" : " none");
         fprintf (out, "group-major %u\ncdev-major %u\n", sim.group_major, sim.cdev_major);
         len = ftell (out);
         fclose (out);

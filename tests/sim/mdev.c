@@ -358,29 +358,95 @@ build_type (struct sim_type *t, struct node *types_dir)
                 node_add_text (d, "name", "%s\n", t->name);
 }
 
+/* class/mdev_bus/NAME and the types, as mdev_register_parent makes them. */
+static void
+publish_parent (struct sim_parent *par)
+{
+        struct node *types;
+        struct sim_type *t;
+
+        node_add_link (node_mkdir_p ("class/mdev_bus"), par->name, par->dir);
+        dir_at ("bus/mdev/drivers", par->driver);
+        types = node_mkdir (par->dir, "mdev_supported_types");
+        for (t = par->types; t != NULL; t = t->next)
+                build_type (t, types);
+}
+
 int
 mdev_build_tree (void)
 {
         struct sim_parent *par;
 
         for (par = sim.parents; par != NULL; par = par->next) {
-                struct node *types;
-                struct sim_type *t;
-
                 par->dir = dir_at ("devices", par->path);
                 if (node_child (par->dir, "mdev_supported_types") != NULL)
                         return -EEXIST; /* two parents on one path */
-                node_add_link (node_mkdir_p ("class/mdev_bus"), par->name, par->dir);
-                dir_at ("bus/mdev/drivers", par->driver);
-                types = node_mkdir (par->dir, "mdev_supported_types");
-                for (t = par->types; t != NULL; t = t->next)
-                        build_type (t, types);
+                publish_parent (par);
         }
         node_mkdir_p ("class/mdev_bus"); /* the mdev core registers it, parents or not */
         node_mkdir_p ("bus/mdev/devices");
         node_mkdir_p ("kernel/iommu_groups");
         node_mkdir_p ("class/vfio");
         return 0;
+}
+
+struct sim_parent *
+mdev_parent_find (const char *name)
+{
+        struct sim_parent *par;
+
+        for (par = sim.parents; par != NULL; par = par->next)
+                if (strcmp (par->name, name) == 0)
+                        return par;
+        return NULL;
+}
+
+/* mdev_core.c mdev_unregister_parent (the GPU unbound or unplugged): the
+ * class/mdev_bus link goes, every mdev of the parent is removed, then its
+ * types.  The kernel waits for a device that is open; here a remove that
+ * is blocked makes it EBUSY, and nothing changes.  The PCI device's own
+ * directory stays. */
+bool
+mdev_parent_busy (const struct sim_parent *par)
+{
+        for (const struct sim_device *d = sim.devices; d != NULL; d = d->next)
+                if (d->type->parent == par && d->removing)
+                        return true;
+        return false;
+}
+
+int
+mdev_parent_remove (struct sim_parent *par)
+{
+        struct sim_device *d, *next;
+        struct sim_type *t;
+
+        if (par->removed)
+                return 0;
+        if (mdev_parent_busy (par))
+                return -EBUSY;
+        node_remove_child (node_mkdir_p ("class/mdev_bus"), par->name);
+        for (d = sim.devices; d != NULL; d = next) {
+                next = d->next;
+                if (d->type->parent == par)
+                        destroy_device (d);
+        }
+        node_remove_child (par->dir, "mdev_supported_types");
+        for (t = par->types; t != NULL; t = t->next)
+                t->devices_dir = NULL;
+        par->removed = true;
+        return 0;
+}
+
+/* mdev_register_parent again: the types come back with the whole budget
+ * (every mdev went with the parent). */
+void
+mdev_parent_add (struct sim_parent *par)
+{
+        if (!par->removed)
+                return;
+        publish_parent (par);
+        par->removed = false;
 }
 
 void

@@ -86,6 +86,7 @@ struct sim_parent {
         int exhausted_errno; /* ENOSPC (get_available drivers) or EUSERS (max_instances) */
         bool cdev;           /* vfio-dev/vfioN/dev and /dev/vfio/devices/vfioN */
         bool name_attr;      /* its types have `name` (GVT-g before it gave its types one had none) */
+        bool removed;        /* unregistered by `remove-parent` until `add-parent` */
         struct sim_type *types;
         struct node *dir;
         struct sim_parent *next;
@@ -140,6 +141,10 @@ bool uuid_text_valid (const char *s, size_t len);
 struct sim_device *mdev_find (const char *uuid);
 void mdev_hide_group (struct sim_device *dev);
 void mdev_remove_all (void);
+struct sim_parent *mdev_parent_find (const char *name);
+bool mdev_parent_busy (const struct sim_parent *par);
+int mdev_parent_remove (struct sim_parent *par);
+void mdev_parent_add (struct sim_parent *par);
 
 /* control.c */
 void control_build_tree (void);

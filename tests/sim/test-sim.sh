@@ -122,7 +122,7 @@ s_layout() {
 	expect "unknown type create is ENOENT" "$(sysw "$r/$TYPES/i915-GVTg_V5_3/create" "$SEED_UUID")" ENOENT
 	expect "dev/vfio/vfio" "$(stat -c '%t:%T %a %F' "$VGPU_DEV_ROOT/vfio/vfio")" "a:c4 666 character special file"
 	expect "find runs clean" "$(find "$r" >/dev/null 2>&1 && echo yes)" yes
-	expect "control file readable" "$(grep -c . "$VGPU_SIM_CONTROL")" 8
+	expect "control file readable" "$(grep -c . "$VGPU_SIM_CONTROL")" 9
 }
 
 s_create() {
@@ -326,6 +326,41 @@ s_two_gpus() {
 		"OK../../../../kernel/iommu_groups/1"
 }
 
+# remove-parent / add-parent: the GPU leaves class/mdev_bus with its mdevs
+# (mdev_unregister_parent), the other GPU is untouched; back, it has its
+# whole budget and no mdev.
+s_parent() {
+	local r=$VGPU_SYSFS_ROOT t2=devices/pci0000:00/0000:00:1c.0/0000:03:00.0 a b c wpid
+	a=$(uuid_n 1) b=$(uuid_n 2) c=$(uuid_n 3)
+	mk 4 "$a" >/dev/null
+	mk 8 "$b" >/dev/null
+	sysw "$r/$t2/mdev_supported_types/i915-GVTg_V5_4/create" "$c" >/dev/null
+	expect "remove-parent" "$(ctl "remove-parent 0000:00:02.0")" OK
+	expect "removed: gone from class/mdev_bus" "$(ls "$r/class/mdev_bus" | paste -sd' ')" "0000:03:00.0"
+	expect "removed: its mdevs, types, groups and nodes are gone" \
+		"$(ls "$r/bus/mdev/devices" | paste -sd' ') $([ -e "$r/$TYPES" ] || echo no-types) $(ls "$r/kernel/iommu_groups" | paste -sd' ') $(ls "$VGPU_DEV_ROOT/vfio" | paste -sd' ')" \
+		"$c no-types 2 2 vfio"
+	expect "removed: the PCI device stays" "$([ -d "$r/$GPU" ] && echo yes)" yes
+	expect "control shows it" "$(grep '^removed-parents' "$VGPU_SIM_CONTROL")" "removed-parents 0000:00:02.0"
+	expect "remove-parent twice is fine" "$(ctl "remove-parent 0000:00:02.0")" OK
+	expect "unknown parent is ENOENT" "$(ctl "remove-parent 0000:99:00.0")" ENOENT
+	expect "add-parent" "$(ctl "add-parent 0000:00:02.0")" OK
+	expect "back: whole budget, no mdev" "$(ls "$r/class/mdev_bus" | paste -sd' ') $(counts) $(ls "$r/$TYPES/i915-GVTg_V5_4/devices" | wc -l)" \
+		"0000:00:02.0 0000:03:00.0 1 2 5 7 0"
+	expect "back: create works again" "$(mk 4 "$a") $(readlink "$r/bus/mdev/devices/$a/mdev_type")" \
+		"OK ../mdev_supported_types/i915-GVTg_V5_4"
+	ctl "block-remove $a" >/dev/null
+	rmdev "$a" >/dev/null &
+	wpid=$!
+	sleep 0.3
+	expect "remove-parent while a remove is blocked is EBUSY" "$(ctl "remove-parent 0000:00:02.0")" EBUSY
+	ctl "unblock-remove $a" >/dev/null
+	wait "$wpid"
+	ctl "remove-parent 0000:03:00.0" >/dev/null
+	expect "reset brings removed parents back" "$(ctl reset) $(ls "$r/class/mdev_bus" | paste -sd' ')" \
+		"OK 0000:00:02.0 0000:03:00.0"
+}
+
 s_mixed() {
 	local r=$VGPU_SYSFS_ROOT m=$VGPU_SYSFS_ROOT/class/mdev_bus/mtty/mdev_supported_types
 	local p=$VGPU_SYSFS_ROOT/class/mdev_bus/mdpy/mdev_supported_types i out=""
@@ -437,11 +472,12 @@ trap 'rm -f "$RESULTS" "$CDEV_CONF"' EXIT
 sed 's/^exhausted ENOSPC$/exhausted ENOSPC\ncdev on/' "$here/two-gpus.conf" >"$CDEV_CONF"
 export SEED_TYPES="$here/seed-mdevctl-types.txt"
 
-scenarios="layout create exhaust remove groups faults block block_term hide two_gpus mixed cdev mdevctl with_sim"
+scenarios="layout create exhaust remove groups faults block block_term hide two_gpus parent mixed cdev mdevctl with_sim"
 selected=${*:-$scenarios}
 for s in $selected; do
 	case $s in
 	two_gpus) run_sim "$s" s_two_gpus "$here/two-gpus.conf" ;;
+	parent) run_sim "$s" s_parent "$here/two-gpus.conf" ;;
 	mixed) run_sim "$s" s_mixed "$here/mixed.conf" ;;
 	cdev) run_sim "$s" s_cdev "$CDEV_CONF" ;;
 	mdevctl)
