@@ -15,11 +15,23 @@
  *           pipes, dup2, close_range, PR_SET_PDEATHSIG
  *   attach  into a container: setns(CLONE_NEWNS) only, mknodat, umask, and
  *           bpf() for the five commands of the cgroup2 device path
+ *   daemon  the kubelet device plugin (measured with strace -f over the
+ *           tests/kubelet suite, gRPC core 1.51, then checked against the
+ *           kernel's log of denials): its server and client on unix
+ *           sockets, gRPC's threads (clone without CLONE_NEW*, rseq and
+ *           set_robust_list as each starts, PR_SET_NAME), gRPC's epoll
+ *           poller and eventfd wakeups, the loop's signalfd and inotify,
+ *           uname (gRPC's check for the socket error queue logs an error
+ *           without it), sched_getparam/sched_getscheduler (absl's mutex
+ *           reads its thread's priority) and lseek (absl reads
+ *           /etc/localtime when gRPC makes an error)
  *
  * Syscalls with arguments worth pinning are allowed only with them: ioctl
  * TCGETS (stdio's isatty), kill/tgkill of the process itself (abort, the
  * crash-point build), clone without CLONE_NEW* (clone3 answers ENOSYS so
- * glibc falls back to clone, whose flags a filter can see).
+ * glibc falls back to clone, whose flags a filter can see), socket for
+ * AF_UNIX only (the daemon; gRPC's probe of AF_INET for SO_REUSEPORT gets
+ * EPERM and it does without).
  *
  * Unlisted syscalls fail with EPERM, so a fallback glibc may take still
  * fails cleanly; the calls in `deadly` kill the process instead: none of
@@ -36,6 +48,7 @@
 #include <sys/capability.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -73,6 +86,7 @@ enum {
         G_CHILD = 1 << 2,
         G_ATTACH = 1 << 3, /* setns into a container's mount namespace, mknodat */
         G_BPF = 1 << 4,    /* the cgroup2 device program commands */
+        G_DAEMON = 1 << 5, /* the kubelet device plugin: gRPC on unix sockets, its loop */
 };
 
 typedef struct capability {
@@ -130,6 +144,10 @@ static const profile_t profiles[VGPU_SANDBOX_N_PROFILES] = {
         [VGPU_SANDBOX_CDI_READ] = { "cdi-read", 0, G_LEDGER },
         [VGPU_SANDBOX_CDI_GENERATE] = { "cdi-generate", 0, WRITER },
         [VGPU_SANDBOX_CDI_PREPARE] = { "cdi-prepare", 0, WRITER },
+        /* pool mode makes mdevs and ledger records (as vgpuctl-write); its
+         * socket and the kubelet's are root's files in a root-owned
+         * directory: no capability */
+        [VGPU_SANDBOX_DEVICE_PLUGIN] = { "device-plugin", 0, WRITER | G_DAEMON },
 };
 
 /* clang-format off */
@@ -160,12 +178,21 @@ static const int sys_child[] = {
 
 static const int sys_attach[] = { SCMP_SYS (mknodat), SCMP_SYS (umask) };
 
+static const int sys_daemon[] = {
+        SCMP_SYS (bind), SCMP_SYS (listen), SCMP_SYS (accept4), SCMP_SYS (connect), SCMP_SYS (getsockname),
+        SCMP_SYS (getpeername), SCMP_SYS (getsockopt), SCMP_SYS (setsockopt), SCMP_SYS (sendmsg), SCMP_SYS (recvmsg),
+        SCMP_SYS (shutdown), SCMP_SYS (epoll_create1), SCMP_SYS (epoll_ctl), SCMP_SYS (epoll_wait),
+        SCMP_SYS (epoll_pwait), SCMP_SYS (eventfd2), SCMP_SYS (signalfd4), SCMP_SYS (inotify_init1),
+        SCMP_SYS (inotify_add_watch), SCMP_SYS (rseq), SCMP_SYS (sched_yield), SCMP_SYS (lseek), SCMP_SYS (uname),
+        SCMP_SYS (sched_getparam), SCMP_SYS (sched_getscheduler),
+};
+
 /* The cgroup2 device path (bpf.c), nothing else of bpf(). */
 static const int bpf_cmds[] = { BPF_PROG_LOAD, BPF_PROG_ATTACH, BPF_PROG_QUERY, BPF_PROG_GET_FD_BY_ID,
                                 BPF_OBJ_GET_INFO_BY_FD };
 
 static const int deadly[] = {
-        SCMP_SYS (execve), SCMP_SYS (execveat), SCMP_SYS (socket), SCMP_SYS (socketpair),
+        SCMP_SYS (execve), SCMP_SYS (execveat), SCMP_SYS (socketpair),
         SCMP_SYS (process_vm_readv), SCMP_SYS (process_vm_writev), SCMP_SYS (init_module),
         SCMP_SYS (finit_module), SCMP_SYS (delete_module), SCMP_SYS (kexec_load), SCMP_SYS (kexec_file_load),
         SCMP_SYS (mount), SCMP_SYS (umount2), SCMP_SYS (pivot_root), SCMP_SYS (chroot), SCMP_SYS (move_mount),
@@ -288,6 +315,23 @@ add_self_and_clone (scmp_filter_ctx ctx, pid_t self, bool child)
         return r;
 }
 
+/* socket(): deadly, except AF_UNIX ones for the daemon (others EPERM, as
+ * gRPC probes AF_INET once). */
+static int
+add_daemon (scmp_filter_ctx ctx, bool daemon)
+{
+        int r;
+
+        if (!daemon)
+                return seccomp_rule_add (ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS (socket), 0);
+        r = add_all (ctx, SCMP_ACT_ALLOW, sys_daemon, ARRAY_SIZE (sys_daemon));
+        if (r == 0)
+                r = seccomp_rule_add (ctx, SCMP_ACT_ALLOW, SCMP_SYS (socket), 1, arg_is (0, AF_UNIX));
+        if (r == 0)
+                r = seccomp_rule_add (ctx, SCMP_ACT_ALLOW, SCMP_SYS (prctl), 1, arg_is (0, PR_SET_NAME));
+        return r;
+}
+
 static int
 add_attach (scmp_filter_ctx ctx, bool attach, bool bpf)
 {
@@ -309,18 +353,23 @@ add_attach (scmp_filter_ctx ctx, bool attach, bool bpf)
 }
 
 /* ptrace: deadly, except (sanitizer builds) LeakSanitizer's tracer
- * attaching to this very process. */
+ * attaching to this very process — to each of its threads in the daemon,
+ * whose thread ids no filter can tell from other processes' pids. */
 static int
-add_ptrace_and_prctl (scmp_filter_ctx ctx, pid_t self, bool child)
+add_ptrace_and_prctl (scmp_filter_ctx ctx, pid_t self, bool child, bool daemon)
 {
 #ifdef VGPU_SANITIZED
-        int r = seccomp_rule_add (ctx, SCMP_ACT_ALLOW, SCMP_SYS (ptrace), 1, arg_is (1, (scmp_datum_t) self));
-
         struct scmp_arg_cmp other = arg_is (1, (scmp_datum_t) self);
+        int r;
 
         other.op = SCMP_CMP_NE;
-        if (r == 0)
-                r = seccomp_rule_add (ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS (ptrace), 1, other);
+        if (daemon)
+                r = seccomp_rule_add (ctx, SCMP_ACT_ALLOW, SCMP_SYS (ptrace), 0);
+        else {
+                r = seccomp_rule_add (ctx, SCMP_ACT_ALLOW, SCMP_SYS (ptrace), 1, arg_is (1, (scmp_datum_t) self));
+                if (r == 0)
+                        r = seccomp_rule_add (ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS (ptrace), 1, other);
+        }
         if (r == 0)
                 r = add_all (ctx, SCMP_ACT_ALLOW, sys_sanitizer, ARRAY_SIZE (sys_sanitizer));
         if (r == 0 && !child) /* the tracer: clone(CLONE_VM | CLONE_UNTRACED | ...), never a plain fork */
@@ -332,6 +381,7 @@ add_ptrace_and_prctl (scmp_filter_ctx ctx, pid_t self, bool child)
         int r = seccomp_rule_add (ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS (ptrace), 0);
 
         (void) self;
+        (void) daemon;
         if (r == 0 && child)
                 r = seccomp_rule_add (ctx, SCMP_ACT_ALLOW, SCMP_SYS (prctl), 1,
                                       arg_is (0, (scmp_datum_t) PR_SET_PDEATHSIG));
@@ -364,7 +414,9 @@ build_filter (const profile_t *p, pid_t self, scmp_filter_ctx *ret, vgpu_error_t
         if (r == 0)
                 r = add_attach (ctx, p->groups & G_ATTACH, p->groups & G_BPF);
         if (r == 0)
-                r = add_ptrace_and_prctl (ctx, self, child);
+                r = add_daemon (ctx, p->groups & G_DAEMON);
+        if (r == 0)
+                r = add_ptrace_and_prctl (ctx, self, child, p->groups & G_DAEMON);
         if (r == 0)
                 r = add_all (ctx, SCMP_ACT_KILL_PROCESS, deadly, ARRAY_SIZE (deadly));
         if (r < 0)

@@ -38,6 +38,7 @@ typedef enum vgpu_sandbox_profile {
         VGPU_SANDBOX_CDI_READ,
         VGPU_SANDBOX_CDI_GENERATE,
         VGPU_SANDBOX_CDI_PREPARE,
+        VGPU_SANDBOX_DEVICE_PLUGIN,
         VGPU_SANDBOX_N_PROFILES,
 } vgpu_sandbox_profile_t;
 

@@ -7,8 +7,10 @@
  * execve, socket, ptrace, module loads, mount and unshare kill; that an
  * unlisted syscall is EPERM and clone3 ENOSYS; and that the syscalls each
  * profile is for still work: reading, writing the ledger, the forked
- * helpers, and (hook-attach) setns + mknod of a node and a BPF program
- * load.  Capability checks need root; so does the attach workload. */
+ * helpers, (hook-attach) setns + mknod of a node and a BPF program load,
+ * and (device-plugin) a unix socket server and client, epoll, eventfd,
+ * inotify, signalfd and a named thread, a TCP socket refused.  Capability
+ * checks need root; so does the attach workload. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +24,7 @@
 #include <inttypes.h>
 #include <linux/bpf.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,12 +32,18 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/capability.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -224,7 +233,7 @@ static const struct {
 static int
 c_unlisted (void)
 {
-        return syscall (SYS_uname, NULL) < 0 && errno == EPERM ? REFUSED : BROKEN;
+        return syscall (SYS_sysinfo, NULL) < 0 && errno == EPERM ? REFUSED : BROKEN;
 }
 
 static int
@@ -362,6 +371,59 @@ c_attach_limits (void)
         return REFUSED;
 }
 
+static void *
+named_thread (void *arg)
+{
+        (void) arg;
+        return prctl (PR_SET_NAME, "event_engine") == 0 ? NULL : (void *) 1;
+}
+
+/* device-plugin: what gRPC and the daemon's loop do — a unix socket served
+ * and dialled, epoll, an eventfd, inotify, a signalfd, a named thread. */
+static int
+c_daemon (void)
+{
+        struct sockaddr_un addr = { .sun_family = AF_UNIX };
+        _cleanup_close_ int srv = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), cli = -1, conn = -1, ep = -1;
+        _cleanup_close_ int ev = -1, ino = -1, sig = -1;
+        struct epoll_event e = { .events = EPOLLIN };
+        char buf[4] = { 0 };
+        struct iovec out = { .iov_base = "ok", .iov_len = 2 }, in = { .iov_base = buf, .iov_len = sizeof buf };
+        struct msghdr m_out = { .msg_iov = &out, .msg_iovlen = 1 }, m_in = { .msg_iov = &in, .msg_iovlen = 1 };
+        pthread_t t;
+        void *tr = (void *) 1;
+        sigset_t set;
+
+        snprintf (addr.sun_path, sizeof addr.sun_path, "%s/d.sock", tmp);
+        if (srv < 0 || bind (srv, (struct sockaddr *) &addr, sizeof addr) < 0 || listen (srv, 4) < 0)
+                return BROKEN;
+        cli = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (cli < 0 || connect (cli, (struct sockaddr *) &addr, sizeof addr) < 0 ||
+            (conn = accept4 (srv, NULL, NULL, SOCK_CLOEXEC)) < 0 || sendmsg (cli, &m_out, MSG_NOSIGNAL) != 2)
+                return BROKEN;
+        ep = epoll_create1 (EPOLL_CLOEXEC);
+        if (ep < 0 || epoll_ctl (ep, EPOLL_CTL_ADD, conn, &e) < 0 || epoll_wait (ep, &e, 1, 1000) != 1 ||
+            recvmsg (conn, &m_in, 0) != 2 || shutdown (conn, SHUT_RDWR) < 0)
+                return BROKEN;
+        ev = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
+        ino = inotify_init1 (IN_CLOEXEC | IN_NONBLOCK);
+        sigemptyset (&set);
+        sigaddset (&set, SIGHUP);
+        sig = signalfd (-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+        if (ev < 0 || ino < 0 || inotify_add_watch (ino, tmp, IN_CREATE) < 0 || sig < 0)
+                return BROKEN;
+        if (pthread_create (&t, NULL, named_thread, NULL) != 0 || pthread_join (t, &tr) != 0 || tr != NULL)
+                return BROKEN;
+        return 0;
+}
+
+/* device-plugin: any socket but a unix one is refused (gRPC's AF_INET probe). */
+static int
+c_inet (void)
+{
+        return socket (AF_INET, SOCK_STREAM, 0) < 0 && errno == EPERM ? REFUSED : BROKEN;
+}
+
 static int
 c_mknod (void)
 {
@@ -383,6 +445,12 @@ static bool
 attacher (vgpu_sandbox_profile_t p)
 {
         return p == VGPU_SANDBOX_HOOK_ATTACH || p == VGPU_SANDBOX_HOOK_ANY;
+}
+
+static bool
+is_daemon (vgpu_sandbox_profile_t p)
+{
+        return p == VGPU_SANDBOX_DEVICE_PLUGIN;
 }
 
 static void
@@ -418,6 +486,7 @@ test_status (void **state)
                           (1ull << CAP_SYS_ADMIN) | (1ull << CAP_SYS_CHROOT) | (1ull << CAP_MKNOD) |
                                   (1ull << CAP_SYS_PTRACE) | (1ull << CAP_NET_ADMIN) | (1ull << CAP_BPF));
         assert_int_equal (vgpu_sandbox_caps (VGPU_SANDBOX_HOOK_ANY), vgpu_sandbox_caps (VGPU_SANDBOX_HOOK_ATTACH));
+        assert_int_equal (vgpu_sandbox_caps (VGPU_SANDBOX_DEVICE_PLUGIN), 0);
         check_bnd = prm & (1ull << CAP_SETPCAP); /* only then can the bounding set shrink */
         for (int p = 0; p < VGPU_SANDBOX_N_PROFILES; p++) {
                 want_caps = vgpu_sandbox_caps (p) & prm;
@@ -488,7 +557,8 @@ test_deadly (void **state)
         (void) state;
         for (int p = 0; p < VGPU_SANDBOX_N_PROFILES; p++)
                 for (size_t i = 0; i < ARRAY_SIZE (deadly); i++)
-                        assert_killed (in_profile (p, deadly[i].fn), p, deadly[i].name);
+                        if (!is_daemon (p) || deadly[i].fn != c_socket) /* its unix sockets are its job */
+                                assert_killed (in_profile (p, deadly[i].fn), p, deadly[i].name);
 }
 
 static void
@@ -496,7 +566,9 @@ test_refused (void **state)
 {
         (void) state;
         for (int p = 0; p < VGPU_SANDBOX_N_PROFILES; p++) {
-                assert_exit (in_profile (p, c_unlisted), REFUSED, p, "uname");
+                assert_exit (in_profile (p, c_unlisted), REFUSED, p, "sysinfo");
+                if (is_daemon (p))
+                        assert_exit (in_profile (p, c_inet), REFUSED, p, "socket(AF_INET)");
                 assert_exit (in_profile (p, c_signals), REFUSED, p, "kill of the parent");
                 if (!attacher (p))
                         assert_exit (in_profile (p, c_mknod), REFUSED, p, "mknod");
@@ -517,6 +589,9 @@ test_needed (void **state)
                 assert_exit (in_profile (p, c_read), 0, p, "reading and locking");
                 assert_exit (in_profile (p, c_write), writer (p) ? 0 : REFUSED, p, "an atomic write");
                 assert_exit (in_profile (p, c_child), writer (p) ? 0 : REFUSED, p, "fork, wait, pipe, poll");
+                if (is_daemon (p))
+                        assert_exit (in_profile (p, c_daemon), 0, p,
+                                     "unix sockets, epoll, eventfd, inotify, signalfd, a named thread");
         }
 }
 
