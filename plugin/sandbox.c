@@ -202,12 +202,13 @@ static const int deadly[] = {
 
 #ifdef VGPU_SANITIZED
 /* The AddressSanitizer runtime, measured on its denials (SCMP_FLTATR_CTL_LOG):
- * reports (open, lseek, readlink of /proc/self/exe, sigaltstack) and LeakSanitizer's
+ * reports (open, lseek, readlink of /proc/self/exe, sigaltstack), each new
+ * thread's stack bounds (pthread_getattr_np: sched_getaffinity) and LeakSanitizer's
  * exit-time check — a clone()d tracer that lists /proc/self/task
  * (getdents), ptrace()s this process and is waited for. */
 static const int sys_sanitizer[] = {
-        SCMP_SYS (open), SCMP_SYS (readlink), SCMP_SYS (getdents), SCMP_SYS (sigaltstack), SCMP_SYS (sched_yield),
-        SCMP_SYS (wait4), SCMP_SYS (lseek),
+        SCMP_SYS (open),  SCMP_SYS (readlink), SCMP_SYS (getdents), SCMP_SYS (sigaltstack), SCMP_SYS (sched_yield),
+        SCMP_SYS (wait4), SCMP_SYS (lseek),    SCMP_SYS (sched_getaffinity),
 };
 static const int prctl_sanitizer[] = { PR_SET_PDEATHSIG, PR_GET_DUMPABLE, PR_SET_DUMPABLE, PR_SET_PTRACER };
 #endif

@@ -1,8 +1,9 @@
 #!/bin/bash
 # Every test on a fresh Debian 12 machine, as root: installs what is
-# missing, builds with -Werror, runs units, simulator, runtime, fuzz and
-# package suites (the .deb built on a fresh clone of HEAD), then the same
-# units and simulator tests under ASan+UBSan, then the real-kernel VM tier
+# missing, builds with -Werror (the kubelet plugin required), runs units,
+# simulator, runtime, kubelet, fuzz and package suites (the .deb built on a
+# fresh clone of HEAD), then the units, simulator and kubelet tests under
+# ASan+UBSan, then the real-kernel VM tier
 # (tests/vm/run).  VGPU_SKIP_VM=1 skips the VM tier and
 # says so.  Exits non-zero on any failure.
 set -eu
@@ -21,14 +22,14 @@ echo "== format (.clang-format)"
 clang-format --dry-run --Werror $(git ls-files '*.c' '*.h' 2>/dev/null || find plugin oci-hook cdi tests -name '*.[ch]')
 
 echo "== build (-Werror)"
-setup build
+setup build -Dkubelet=enabled
 echo "== tests"
 meson test -C build --print-errorlogs
 
-echo "== ASan+UBSan build: unit and simulator tests"
-setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dfuzzers=disabled
+echo "== ASan+UBSan build: unit, simulator and kubelet tests"
+setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dfuzzers=disabled -Dkubelet=enabled
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	meson test -C build-asan --print-errorlogs --suite unit --suite sim
+	meson test -C build-asan --print-errorlogs --suite unit --suite sim --suite kubelet
 
 if [ "${VGPU_SKIP_VM:-0}" = 1 ]; then
 	echo "== real-kernel VM tier SKIPPED: VGPU_SKIP_VM=1"
