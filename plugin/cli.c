@@ -111,8 +111,10 @@ vgpu_cli_help (const vgpu_cli_t *cli, FILE *out, const vgpu_cli_command_t *c)
         }
         fputs (frame_help, out);
         if (!c)
-                fprintf (out, "  --version             print the version\n\n`%s %s --help` shows a %s's options.\n",
-                         cli->prog, cli->command_word[0] == 's' ? "STAGE" : "COMMAND", cli->command_word);
+                fprintf (out, "  --version             print the version\n");
+        if (!c && cli->n_commands) /* a daemon has none */
+                fprintf (out, "\n`%s %s --help` shows a %s's options.\n", cli->prog,
+                         cli->command_word[0] == 's' ? "STAGE" : "COMMAND", cli->command_word);
 }
 
 /* One option of the frame or the program. */

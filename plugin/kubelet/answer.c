@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include "device.h"
 #include "util.h"
 
 #define KUBEVIRT_ENV "MDEV_PCI_RESOURCE_"

@@ -117,10 +117,6 @@ vgpu_kopts_set (vgpu_kopts_t *o, const char *key, const char *value, vgpu_error_
                 return set_dir (o->cdi_dir, key, value, err);
         if (strcmp (key, "mdevctl-dir") == 0)
                 return set_dir (o->mdevctl_dir, key, value, err);
-        if (strcmp (key, "sysfs-root") == 0 || strcmp (key, "dev-root") == 0)
-                return vgpu_roots_set (&o->roots, key[0] == 's' ? "sysfs" : "dev", value, err);
-        if (strcmp (key, "state-dir") == 0)
-                return vgpu_roots_set (&o->roots, "state", value, err);
         if (strcmp (key, "mode") == 0)
                 return set_mode (o, value, err);
         if (strcmp (key, "type") == 0)

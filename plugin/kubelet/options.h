@@ -2,7 +2,8 @@
  *
  * Defaults, then the config file (a JSON object whose keys are the flag
  * names, /etc/vgpu-toolkit/device-plugin.json), then the flags; one setter
- * takes both, so a key means the same in either place.  Owns the rules the
+ * takes both, so a key means the same in either place.  The three roots
+ * come as every binary takes them (roots.h: flags and environment).  Owns the rules the
  * kubelet and CDI apply to the names it is given (the extended resource
  * name, VENDOR/CLASS, a device name), the socket name
  * vgpu-toolkit-<resource with / and . as ->.sock, and the one line per event

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "device.h"
 #include "ledger.h"
 #include "policy.h"
 #include "util.h"

@@ -32,7 +32,7 @@ EXPECT_RC=2 expect_fail "--pool-size 65: refused" '--pool-size "65" is not a num
 EXPECT_RC=2 expect_fail "--adopt in dynamic mode: refused" 'adopt is for mode pool, not dynamic' run --adopt
 EXPECT_RC=2 expect_fail "--type with a ':' in dynamic mode: refused at start" \
 	'type "odd:type" is not a CDI device name as vgpu-cdi writes it unmapped' run --type odd:type
-EXPECT_RC=2 expect_fail "an argument: usage error" 'unexpected argument "extra"' run extra
+EXPECT_RC=2 expect_fail "an argument: usage error" 'unknown command "extra"' run extra
 expect_fail "--config that does not exist" 'config /nonexistent/dp.json: No such file or directory' run --config /nonexistent/dp.json
 printf '{"mode": "pool", "pool-sise": 2}' >"$KB_T/typo.json"
 expect_fail "config: an unknown key is named" "config $KB_T/typo.json: unknown setting \"pool-sise\"" run --config "$KB_T/typo.json"
