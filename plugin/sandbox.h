@@ -6,8 +6,9 @@
  * and every other one is dropped (inheritable and ambient cleared), then
  * PR_SET_NO_NEW_PRIVS, then a seccomp allowlist of the syscalls that command
  * makes.  An unlisted syscall fails with EPERM; a short denylist of calls
- * only an exploited process would make (execve, socket, ptrace, module and
- * kexec loads, mount and namespace changes, ...) kills the process.
+ * only an exploited process would make (execve, socket — but AF_UNIX in
+ * device-plugin, ptrace, module and kexec loads, mount and namespace
+ * changes, ...) kills the process.
  *
  * The profiles, the capabilities each keeps and the reason for each
  * capability are the tables at the top of sandbox.c, in one place; the
