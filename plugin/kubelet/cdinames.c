@@ -66,9 +66,9 @@ vgpu_kcdi_read (const char *dir, const char *kind, vgpu_kcdi_t *ret, vgpu_error_
         vgpu_kcdi_t c = { 0 };
         struct dirent *de;
 
-        if (!d)
-                return errno == ENOENT ? (*ret = c, 0) : vgpu_error_sys (err, errno, "CDI directory %s", dir);
-        while ((de = readdir (d))) {
+        if (!d && errno != ENOENT)
+                return vgpu_error_sys (err, errno, "CDI directory %s", dir);
+        while (d && (de = readdir (d))) {
                 _cleanup_json_ json_object *spec = NULL;
                 _cleanup_free_ char *text = NULL;
                 size_t len = strlen (de->d_name), n = 0;
