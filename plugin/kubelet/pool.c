@@ -40,34 +40,34 @@ typedef struct scan {
 } scan_t;
 
 int
-vgpu_kpool_owner (const char *resource, unsigned index, char *ret, size_t size)
+vgpu_kpool_owner (const char *resource, unsigned index, vgpu_owner_t *ret)
 {
-        char buf[VGPU_OWNER_MAX + 2];
-        size_t n = (size_t) snprintf (buf, sizeof buf, OWNER_PREFIX "%s.%u", resource, index);
+        vgpu_owner_t o = { .kind = VGPU_OWNER_VGPUCTL };
+        size_t n = (size_t) snprintf (o.id, sizeof o.id, OWNER_PREFIX "%s.%u", resource, index);
 
-        if (n > VGPU_OWNER_MAX || n >= size)
+        if (n >= sizeof o.id)
                 return -ENAMETOOLONG;
         /* no '_' in a DNS domain: the one '/' maps to the first '_', distinct resources stay distinct */
-        for (char *p = buf; *p; p++)
+        for (char *p = o.id; *p; p++)
                 if (*p == '/')
                         *p = '_';
-        if (!vgpu_owner_valid (buf))
+        if (!vgpu_owner_valid (o.id))
                 return -EINVAL;
-        memcpy (ret, buf, n + 1);
+        *ret = o;
         return 0;
 }
 
 static bool
-own_index (const char *resource, const char *owner, unsigned *ret)
+own_index (const char *resource, const vgpu_owner_t *owner, unsigned *ret)
 {
-        char prefix[VGPU_OWNER_MAX + 2];
         unsigned long long v;
+        vgpu_owner_t first;
         size_t len;
 
-        if (vgpu_kpool_owner (resource, 0, prefix, sizeof prefix) < 0)
+        if (vgpu_kpool_owner (resource, 0, &first) < 0 || owner->kind != first.kind)
                 return false;
-        len = strlen (prefix) - 1; /* without the "0" */
-        if (strncmp (owner, prefix, len) != 0 || vgpu_parse_uint (owner + len, INDEX_MAX, &v) < 0)
+        len = strlen (first.id) - 1; /* without the "0" */
+        if (strncmp (owner->id, first.id, len) != 0 || vgpu_parse_uint (owner->id + len, INDEX_MAX, &v) < 0)
                 return false;
         *ret = (unsigned) v;
         return true;
@@ -125,7 +125,7 @@ own_active (const scan_t *s, const vgpu_record_t *r)
 {
         unsigned idx;
 
-        return r->state == VGPU_RECORD_ACTIVE && own_index (s->o->resource, r->owner, &idx);
+        return r->state == VGPU_RECORD_ACTIVE && own_index (s->o->resource, &r->owner, &idx);
 }
 
 static int
@@ -148,7 +148,7 @@ free_index (const scan_t *s, const unsigned *taken, size_t n_taken)
                 unsigned idx;
 
                 for (size_t k = 0; !used && k < s->n_recs; k++)
-                        used = own_index (s->o->resource, s->recs[k].owner, &idx) && idx == i;
+                        used = own_index (s->o->resource, &s->recs[k].owner, &idx) && idx == i;
                 for (size_t k = 0; !used && k < n_taken; k++)
                         used = taken[k] == i;
                 if (!used)
@@ -207,13 +207,13 @@ fill (vgpu_kpool_t *p, scan_t *s, const vgpu_host_t *host, const vgpu_parent_t *
                 note (p, s->log, par->name, text);
         }
         for (; have + made < want; made++) {
-                char owner[VGPU_OWNER_MAX + 1];
+                vgpu_owner_t owner;
                 vgpu_error_t e = { 0 };
                 vgpu_mdev_t m;
                 size_t n = 0;
 
                 taken[made] = free_index (s, taken, made);
-                if (vgpu_kpool_owner (s->o->resource, taken[made], owner, sizeof owner) < 0 ||
+                if (vgpu_kpool_owner (s->o->resource, taken[made], &owner) < 0 ||
                     vgpu_allocate (&s->o->roots, &(vgpu_selector_t) { .type = t->id, .parent = par->name },
                                    &(vgpu_owner_info_t) { .owner = owner, .stage = STAGE }, 1, &m, &n, NULL, &e) < 0) {
                         snprintf (text, sizeof text, "GPU %s: made %zu of %u mdevs of %s: %s", par->name, made,
@@ -221,7 +221,7 @@ fill (vgpu_kpool_t *p, scan_t *s, const vgpu_host_t *host, const vgpu_parent_t *
                         note (p, s->log, par->name, text);
                         break;
                 }
-                vgpu_klog (s->log, "pool: made mdev %s (%s on %s) for %s", m.uuid, m.type, m.parent, owner);
+                vgpu_klog (s->log, "pool: made mdev %s (%s on %s) for %s", m.uuid, m.type, m.parent, owner.id);
         }
         return made > 0;
 }
@@ -240,7 +240,7 @@ remake (const vgpu_kopts_t *o, const vgpu_record_t *was, vgpu_error_t *err)
         r = vgpu_ledger_open (&o->roots, &l, err);
         if (r == 0)
                 r = vgpu_ledger_get (&l, was->uuid, &rec, err);
-        if (r == 0 && (strcmp (rec.owner, was->owner) != 0 || rec.state != VGPU_RECORD_ACTIVE ||
+        if (r == 0 && (!vgpu_owner_same (&rec.owner, &was->owner) || rec.state != VGPU_RECORD_ACTIVE ||
                        vgpu_mdev_lookup (&o->roots, rec.uuid, &m, NULL) == 0))
                 r = -EALREADY; /* someone else saw to it meanwhile */
         else if (r == 0)
@@ -271,7 +271,8 @@ repair (vgpu_kpool_t *p, scan_t *s, const vgpu_host_t *host)
                         continue;
                 }
                 note (p, s->log, r->uuid, NULL);
-                vgpu_klog (s->log, "pool: made mdev %s (%s on %s) again for %s", r->uuid, r->type, r->parent, r->owner);
+                vgpu_klog (s->log, "pool: made mdev %s (%s on %s) again for %s", r->uuid, r->type, r->parent,
+                           r->owner.id);
                 changed = 1;
         }
         return changed;

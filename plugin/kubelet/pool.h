@@ -17,6 +17,7 @@
 
 #include "cdinames.h"
 #include "devices.h"
+#include "ledger.h"
 #include "mdev.h"
 #include "options.h"
 
@@ -27,10 +28,11 @@ typedef struct vgpu_kpool {
         size_t n_notes;
 } vgpu_kpool_t;
 
-/* The ledger owner of the plugin's member `index` for resource:
- * "vgpu-device-plugin.<resource with / as _>.<index>" (the one place this
- * name is built).  -ENAMETOOLONG when it would not be a valid owner. */
-int vgpu_kpool_owner (const char *resource, unsigned index, char *ret, size_t size);
+/* The ledger owner of the plugin's member `index` for resource: a node
+ * agent's owner (kind vgpuctl, as `vgpuctl allocate --owner` makes them)
+ * named "vgpu-device-plugin.<resource with / as _>.<index>" — the one place
+ * it is built.  -ENAMETOOLONG when it would not be a valid owner. */
+int vgpu_kpool_owner (const char *resource, unsigned index, vgpu_owner_t *ret);
 
 /* Make what is missing, make again what went, adopt; the device list. */
 int vgpu_kpool_scan (vgpu_kpool_t *p, const vgpu_kopts_t *o, const vgpu_host_t *host, const vgpu_kcdi_t *cdi,

@@ -365,14 +365,16 @@ allocate_dynamic (void **state)
 static void
 pool_owners (void **state)
 {
-        char owner[VGPU_OWNER_MAX + 1], long_res[200];
+        vgpu_owner_t owner;
+        char long_res[200];
 
         (void) state;
-        assert_int_equal (vgpu_kpool_owner ("intel.com/vgpu", 3, owner, sizeof owner), 0);
-        assert_string_equal (owner, "vgpu-device-plugin.intel.com_vgpu.3");
-        assert_true (vgpu_owner_valid (owner));
+        assert_int_equal (vgpu_kpool_owner ("intel.com/vgpu", 3, &owner), 0);
+        assert_string_equal (owner.id, "vgpu-device-plugin.intel.com_vgpu.3");
+        assert_int_equal (owner.kind, VGPU_OWNER_VGPUCTL);
+        assert_true (vgpu_owner_valid (owner.id));
         snprintf (long_res, sizeof long_res, "%0120d.example/vgpu", 0);
-        assert_int_equal (vgpu_kpool_owner (long_res, 0, owner, sizeof owner), -ENAMETOOLONG);
+        assert_int_equal (vgpu_kpool_owner (long_res, 0, &owner), -ENAMETOOLONG);
 }
 
 /* --- the messages, as the kubelet unpacks and packs them --- */
