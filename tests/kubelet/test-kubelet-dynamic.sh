@@ -35,12 +35,14 @@ check "Allocate without a CDI spec: refused, saying what to run" \
 	"FAILED_PRECONDITION: no CDI spec in /var/run/cdi names intel.com/vgpu=$T, so the runtime could not resolve it: run \`vgpu-cdi generate\` (its systemd unit does at boot)" \
 	"$err"
 ok "vgpu-cdi generate writes the dynamic spec" cdi generate --hook-path "$VGPU_HOOK"
-sleep 1.2 # one scan reads the spec directory again
+allocates() { allocate "$1" >/dev/null 2>&1; }
+wait_for 5 allocates "$A-0" # the next scan reads the spec directory again
 ans=$(allocate "$A-0")
 check "Allocate: the CDI name of the dynamic device, and nothing else" \
 	"['intel.com/vgpu=$T'] [] {}" \
 	"$(jget "$ans" '[c["name"] for c in r["container_responses"][0].get("cdi_devices", [])]') $(jget "$ans" 'r["container_responses"][0].get("devices", [])') $(jget "$ans" 'r["container_responses"][0].get("envs", {})')"
-check "Allocate logged with its answer" 1 "$(plugin_lines "Allocate $A-0: CDI intel.com/vgpu=$T$")"
+check "Allocate logged with its answer" "vgpu-device-plugin: Allocate $A-0: CDI intel.com/vgpu=$T" \
+	"$(grep "Allocate $A-0: " "$PLOG" | tail -1)"
 name=$(jget "$ans" 'r["container_responses"][0]["cdi_devices"][0]["name"]')
 
 # --- the answer used as a runtime with CDI uses it
