@@ -224,14 +224,7 @@ hook_json (const vgpu_cdi_spec_t *spec, const char *name, const char *type)
         json_object *h = json_object_new_object ();
 
         argv[n++] = "vgpu-hook";
-        for (size_t i = 0; i < VGPU_N_ROOTS; i++) {
-                const char *v = vgpu_roots_get (&spec->roots, i);
-
-                if (strcmp (v, vgpu_root_infos[i].def) != 0) {
-                        argv[n++] = vgpu_root_infos[i].flag;
-                        argv[n++] = v;
-                }
-        }
+        n += vgpu_roots_args (&spec->roots, argv + n);
         if (type) {
                 argv[n++] = "--type";
                 argv[n++] = type;

@@ -20,6 +20,22 @@ vgpu_roots_get (const vgpu_roots_t *roots, size_t i)
         return (const char *) roots + vgpu_root_infos[i].offset;
 }
 
+size_t
+vgpu_roots_args (const vgpu_roots_t *roots, const char *argv[2 * VGPU_N_ROOTS])
+{
+        size_t n = 0;
+
+        for (size_t i = 0; i < VGPU_N_ROOTS; i++) {
+                const char *v = vgpu_roots_get (roots, i);
+
+                if (strcmp (v, vgpu_root_infos[i].def) != 0) {
+                        argv[n++] = vgpu_root_infos[i].flag;
+                        argv[n++] = v;
+                }
+        }
+        return n;
+}
+
 int
 vgpu_roots_set (vgpu_roots_t *roots, const char *which, const char *path, vgpu_error_t *err)
 {

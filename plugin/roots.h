@@ -44,6 +44,12 @@ int vgpu_roots_init (vgpu_roots_t *roots, vgpu_error_t *err);
 /* O_PATH fd of the sysfs root, or a negative errno with the sentence in err. */
 int vgpu_roots_open_sysfs (const vgpu_roots_t *roots, vgpu_error_t *err);
 
+/* The flags of the roots that differ from the defaults, as argv words
+ * ("--sysfs-root", "/tmp/sys", ...) into argv[0 .. 2 * VGPU_N_ROOTS): what a
+ * hook written into a CDI spec or a config.json is handed.  Returns how many
+ * words; they point into roots and vgpu_root_infos. */
+size_t vgpu_roots_args (const vgpu_roots_t *roots, const char *argv[2 * VGPU_N_ROOTS]);
+
 /* Set one root from a flag value ("sysfs", "dev" or "state"); must be an
  * absolute path. */
 int vgpu_roots_set (vgpu_roots_t *roots, const char *which, const char *path, vgpu_error_t *err);
