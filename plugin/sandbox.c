@@ -130,6 +130,22 @@ typedef struct profile {
 #define ATTACH_CAPS (BPF_CAPS | CAP (CAP_SYS_CHROOT) | CAP (CAP_MKNOD) | CAP (CAP_SYS_PTRACE))
 #define FORCE_CAPS (BPF_CAPS | CAP (CAP_SYS_PTRACE))
 
+/* vgpu-runtime (oci-hook/) is the one program that must run another: the
+ * real OCI runtime, with every privilege it had.  Capabilities dropped here,
+ * no_new_privs and a seccomp filter all survive execve, so no profile can be
+ * on the process that runs runc: runc needs every capability, mount,
+ * unshare and clone with namespaces, and no_new_privs would reach the
+ * container and break its setuid programs.  The shim is therefore split by
+ * fork: its parent reads only the engine's argv and root's own config file,
+ * and execs (passthrough commands: exec, kill, delete, state, ...) or forks
+ * and execs (create, run) the one runtime path that config resolved — a
+ * fixed list of directories, never PATH, and never the shim itself; a forked
+ * child enters the "runtime" profile below before it opens config.json, and
+ * does all that touches the container's input, the ledger and sysfs: the
+ * precreate stage, the hooks added to config.json, its atomic rewrite, and
+ * the release after a failed create.  That child keeps no capability (as
+ * hook-precreate and hook-poststop) and, as every profile, dies on execve. */
+
 /* Profiles without capabilities run as uid 0 on root's files (sandbox.h). */
 static const profile_t profiles[VGPU_SANDBOX_N_PROFILES] = {
         [VGPU_SANDBOX_VGPUCTL_READ] = { "vgpuctl-read", 0, G_LEDGER },
@@ -141,6 +157,8 @@ static const profile_t profiles[VGPU_SANDBOX_N_PROFILES] = {
         [VGPU_SANDBOX_HOOK_POSTSTOP] = { "hook-poststop", 0, WRITER },
         /* hooks.d without a stage: the stage is read after entering, so the union */
         [VGPU_SANDBOX_HOOK_ANY] = { "hook", ATTACH_CAPS, WRITER | G_ATTACH | G_BPF },
+        /* vgpu-runtime's child for create and run: precreate, config.json, release */
+        [VGPU_SANDBOX_RUNTIME] = { "runtime", 0, WRITER },
         [VGPU_SANDBOX_CDI_READ] = { "cdi-read", 0, G_LEDGER },
         [VGPU_SANDBOX_CDI_GENERATE] = { "cdi-generate", 0, WRITER },
         [VGPU_SANDBOX_CDI_PREPARE] = { "cdi-prepare", 0, WRITER },
