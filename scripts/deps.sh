@@ -14,6 +14,8 @@ BUILD_DEPS=(gcc meson ninja-build pkg-config libjson-c-dev uuid-dev libcap-dev l
 	libgrpc-dev libprotobuf-c-dev protobuf-c-compiler)
 RUNTIME_DEPS=(runc crun podman busybox-static python3 mdevctl uuid-runtime util-linux iproute2
 	python3-grpcio python3-protobuf protobuf-compiler protobuf-compiler-grpc python3-yaml)
+# The engines suite (tests/engines): dockerd 20.10 and containerd 1.6 with vgpu-runtime.
+ENGINE_DEPS=(docker.io containerd)
 FUZZ_DEPS=(clang libclang-rt-14-dev clang-format)
 # libvirt's validator and xmllint (libvirt-xml), man pages and completion,
 # the .deb built on a fresh clone and the RPM spec (tests/package)

@@ -1,15 +1,15 @@
 #!/bin/bash
 # Every test on a fresh Debian 12 machine, as root: installs what is
 # missing, builds with -Werror (the kubelet plugin required), runs units,
-# simulator, runtime, kubelet, fuzz and package suites (the .deb built on a
-# fresh clone of HEAD), then the units, simulator and kubelet tests under
-# ASan+UBSan, then the real-kernel VM tier
-# (tests/vm/run).  VGPU_SKIP_VM=1 skips the VM tier and
+# simulator, runtime, engines (dockerd and containerd on private roots),
+# kubelet, fuzz and package suites (the .deb built on a fresh clone of HEAD),
+# then the units, simulator and kubelet tests under ASan+UBSan, then the
+# real-kernel VM tier (tests/vm/run).  VGPU_SKIP_VM=1 skips the VM tier and
 # says so.  Exits non-zero on any failure.
 set -eu
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
-deps_install "${BUILD_DEPS[@]}" "${RUNTIME_DEPS[@]}" "${FUZZ_DEPS[@]}" "${PACKAGE_DEPS[@]}"
+deps_install "${BUILD_DEPS[@]}" "${RUNTIME_DEPS[@]}" "${ENGINE_DEPS[@]}" "${FUZZ_DEPS[@]}" "${PACKAGE_DEPS[@]}"
 
 setup() { # DIR ARGS...
 	local d=$1
