@@ -54,7 +54,7 @@ vgpu_engine_docker_edit (const char *text, size_t len, const char *file, const c
         return 0;
 }
 
-/* The directory of an absolute file, O_PATH; *ret_base points into file. */
+/* The directory of an absolute file; *ret_base points into file. */
 static int
 open_parent (const char *file, const char **ret_base, vgpu_error_t *err)
 {
@@ -67,7 +67,7 @@ open_parent (const char *file, const char **ret_base, vgpu_error_t *err)
         dir = slash == file ? strdup ("/") : strndup (file, (size_t) (slash - file));
         if (!dir)
                 return vgpu_error_set (err, ENOMEM, "%s: out of memory", file);
-        fd = open (dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC); /* not O_PATH: fsync after the rename */
         if (fd < 0)
                 return vgpu_error_sys (err, errno, "directory of %s", file);
         *ret_base = slash + 1;

@@ -19,7 +19,7 @@
 static const char *const hook_stages[] = { "createRuntime", "poststop" };
 
 typedef struct config_file {
-        int dirfd; /* the bundle, O_PATH */
+        int dirfd; /* the bundle */
         char *text;
         size_t len;
         mode_t mode;
@@ -40,7 +40,7 @@ read_config (const char *bundle, config_file_t *f, vgpu_error_t *err)
         struct stat st;
         int r;
 
-        f->dirfd = open (bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        f->dirfd = open (bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC); /* not O_PATH: fsync after the rename */
         if (f->dirfd < 0)
                 return vgpu_error_sys (err, errno, "bundle %s", bundle);
         fd = openat (f->dirfd, CONFIG_NAME, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
