@@ -45,6 +45,8 @@ check "list is runc's" "$(runc list)" "$(shim list)"
 check "features is runc's" "$(runc features)" "$(shim features)"
 check "--version: the shim's line, then runc's" "vgpu-runtime 0.1.0
 $(runc --version)" "$(shim --version)"
+check "the packaged example config is accepted" "$(runc list)" \
+	"$("$SHIM" --runtime-config "$BUILD/packaging/vgpu-runtime/vgpu-runtime.json" list)"
 shim delete -f t-pass-$$
 check "delete passes through" 1 "$(runc state t-pass-$$ >/dev/null 2>&1; echo $?)"
 
