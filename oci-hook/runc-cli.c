@@ -95,7 +95,7 @@ vgpu_runc_cmdline_parse (int argc, char *const *argv, vgpu_runc_cmdline_t *ret)
         option_word_t o;
         int i = 0;
 
-        while (i < argc && !c.command) {
+        while (i < argc) {
                 if (strcmp (argv[i], "--") == 0) {
                         i++;
                         c.command = i < argc ? argv[i++] : NULL;
@@ -105,8 +105,7 @@ vgpu_runc_cmdline_parse (int argc, char *const *argv, vgpu_runc_cmdline_t *ret)
                         c.command = argv[i++];
                         break;
                 }
-                const char *v = take_option (argc, argv, &i, global_values, ARRAY_SIZE (global_values), &o);
-                take_global (&o, v, &c);
+                take_global (&o, take_option (argc, argv, &i, global_values, ARRAY_SIZE (global_values), &o), &c);
         }
         while (vgpu_runc_cmdline_creates (&c) && i < argc) {
                 if (strcmp (argv[i], "--") == 0) {
@@ -120,8 +119,7 @@ vgpu_runc_cmdline_parse (int argc, char *const *argv, vgpu_runc_cmdline_t *ret)
                         i++;
                         continue;
                 }
-                const char *v = take_option (argc, argv, &i, create_values, ARRAY_SIZE (create_values), &o);
-                take_create (&o, v, &c);
+                take_create (&o, take_option (argc, argv, &i, create_values, ARRAY_SIZE (create_values), &o), &c);
         }
         *ret = c;
 }
