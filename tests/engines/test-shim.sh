@@ -1,7 +1,7 @@
 #!/bin/bash
 # vgpu-runtime run by hand in front of runc and crun on the simulator, for
 # what the engines do not show: every other command is runc's own (state,
-# list, features, --version byte for byte); accept_env false ignores env
+# list, features, --version byte for byte); accept_env false refuses env
 # requests and keeps annotations; crun as the real runtime; a bundle whose
 # cgroupsPath does not end in its id; a runtime that fails before it makes
 # anything still leaves nothing (the shim's own release); the shim's errors
@@ -50,16 +50,16 @@ check "the packaged example config is accepted" "$(runc list)" \
 shim delete -f t-pass-$$
 check "delete passes through" 1 "$(runc state t-pass-$$ >/dev/null 2>&1; echo $?)"
 
-# --- accept_env false: env is no request, an annotation still is
+# --- accept_env false: env is no request (the hook's refusal), an annotation still is
 config "$T/noenv.json" '"accept_env": false'
 bundle t-noenv-$$ sh -c "$probe"
 bundle_edit "$b" "c['process']['env'].append('INTEL_VGPU=auto')"
 cp "$b/config.json" "$T/before.json"
-(cd "$b" && "$SHIM" --runtime-config "$T/noenv.json" create t-noenv-$$ </dev/null >/dev/null 2>"$T/err")
-out=$(cat "$T/err")
-check "accept_env false: env INTEL_VGPU leaves config.json untouched" "" "$out$(cmp "$b/config.json" "$T/before.json" 2>&1)"
-check "accept_env false: nothing allocated" "0 0" "$(mdev_count) $(ledger_count)"
-runc delete -f t-noenv-$$
+expect_fail "accept_env false: env INTEL_VGPU is refused with one line" \
+	'^vgpu-runtime: env INTEL_VGPU=auto asks for a vGPU, but this hook takes requests from the annotation' \
+	"$SHIM" --runtime-config "$T/noenv.json" create --bundle "$b" t-noenv-$$
+check "accept_env false: config.json untouched, no container, nothing allocated" "1 0 0" \
+	"$(cmp -s "$b/config.json" "$T/before.json" && runc state t-noenv-$$ >/dev/null 2>&1; echo $?) $(mdev_count) $(ledger_count)"
 bundle t-noenv2-$$ sh -c "$probe"
 bundle_edit "$b" "c['process']['env'].append('INTEL_VGPU=auto'); c['annotations'] = {'intel.com/vgpu': 'i915-GVTg_V5_2'}"
 out=$(cd "$b" && "$SHIM" --runtime-config "$T/noenv.json" run t-noenv2-$$ 2>&1)
