@@ -2,11 +2,12 @@
 # The Debian package, as an admin gets it: `dpkg-buildpackage -us -uc -b` on
 # a fresh clone (committed HEAD) with packaging/debian as debian/, then
 # `dpkg -x` into a temp root.  Checked there: FHS places and nothing else,
-# every path a hooks.d file, the podman drop-in, the CDI spec the packaged
-# vgpu-cdi writes, the unit and the udev rule name, man pages that render
-# (`man -l`), the completion, the conffile, the unit left disabled, and the
-# packaged vgpuctl doctor ok on the simulator with the package's files in
-# place (overlayfs over /usr/bin and /usr/share in a private mount namespace).
+# every path a hooks.d file, vgpu-runtime's example config, the podman
+# drop-in, the CDI spec the packaged vgpu-cdi writes, the unit and the udev
+# rule name, man pages that render (`man -l`), the completion, the
+# conffile, the unit left disabled, and the packaged vgpuctl doctor ok on
+# the simulator with the package's files in place (overlayfs over /usr/bin
+# and /usr/share in a private mount namespace).
 # Run as: tests/sim/with-sim tests/package/test-deb.sh
 . "$(dirname "$0")/../lib.sh"
 for tool in git dpkg-buildpackage dh man xmllint unshare; do
@@ -31,7 +32,7 @@ check "the version is meson's" "$(sed -n "s/^  version: '\(.*\)',/\1/p" "$REPO/m
 
 # --- FHS places, nothing else
 check "files only in FHS places" "" "$(cd "$R" && find . -type f | grep -vE '^\./(usr/bin|usr/share/(man|doc|bash-completion|vgpu-toolkit)|lib/systemd/system|lib/udev/rules\.d|usr/lib/systemd/system|usr/lib/udev/rules\.d|etc/containers/containers\.conf\.d)/')"
-check "the three binaries, executable, in /usr/bin" "vgpu-cdi vgpu-hook vgpuctl" "$(cd "$R/usr/bin" && find . -type f -perm -u+x | sed 's|^\./||' | sort | paste -sd' ')"
+check "the four binaries, executable, in /usr/bin" "vgpu-cdi vgpu-hook vgpu-runtime vgpuctl" "$(cd "$R/usr/bin" && find . -type f -perm -u+x | sed 's|^\./||' | sort | paste -sd' ')"
 check "no test binary or /usr/local" "" "$(cd "$R" && find . | grep -E 'vgpu-sim|-crash|/local/')"
 check "the packaged vgpuctl runs" "vgpuctl $(dpkg-deb -f "$deb" Version)" "$("$R/usr/bin/vgpuctl" --version)"
 
@@ -50,6 +51,11 @@ check "the podman drop-in: podman's default and the packaged podman directory" \
 	"/usr/share/containers/oci/hooks.d /usr/share/vgpu-toolkit/hooks.d/podman" "$dirs"
 check "the directory the drop-in adds is in the package" yes "$([ -d "$R/usr/share/vgpu-toolkit/hooks.d/podman" ] && echo yes)"
 check "no hooks.d file where CRI-O reads" "" "$(cd "$R" && find . -path '*containers/oci/hooks.d*')"
+example=$R/usr/share/vgpu-toolkit/vgpu-runtime.json
+path=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["hook"])' "$example")
+check "vgpu-runtime's example config: its hook $path is in the package, executable" yes "$([ -x "$R$path" ] && echo yes || echo no)"
+check "the packaged vgpu-runtime takes its example config and runs runc" "vgpu-runtime $(dpkg-deb -f "$deb" Version)|$(runc --version | head -1)" \
+	"$("$R/usr/bin/vgpu-runtime" --runtime-config "$example" --version 2>&1 | head -2 | paste -sd'|')"
 dpkg-deb --ctrl-tarfile "$deb" | tar -xf - -C "$T" ./conffiles ./postinst 2>/dev/null
 check "the drop-in is a conffile" "/etc/containers/containers.conf.d/50-vgpu-toolkit.conf" "$(cat "$T/conffiles" 2>&1)"
 
@@ -74,8 +80,8 @@ for m in "$R"/usr/share/man/man*/*; do
 	check "man -l ${m#"$R"}: renders without warnings, NAME to SEE ALSO" "0 yes yes" \
 		"$(wc -c <"$T/man.err") $(printf '%s\n' "$out" | grep -q '^NAME' && echo yes) $(printf '%s\n' "$out" | grep -q '^SEE ALSO' && echo yes)"
 done
-check "man pages: vgpuctl(8) vgpu-hook(8) vgpu-cdi(8) and two in section 5" \
-	"man5/vgpu-cdi.service.5.gz man5/vgpu-toolkit-hooks.5.gz man8/vgpu-cdi.8.gz man8/vgpu-hook.8.gz man8/vgpuctl.8.gz" \
+check "man pages: vgpuctl(8) vgpu-hook(8) vgpu-cdi(8) vgpu-runtime(8) and two in section 5" \
+	"man5/vgpu-cdi.service.5.gz man5/vgpu-toolkit-hooks.5.gz man8/vgpu-cdi.8.gz man8/vgpu-hook.8.gz man8/vgpu-runtime.8.gz man8/vgpuctl.8.gz" \
 	"$(cd "$R/usr/share/man" && ls man*/* | paste -sd' ')"
 for c in vgpuctl vgpu-hook vgpu-cdi; do
 	check "completion for $c is the project's script" same \
