@@ -67,7 +67,8 @@ check "accept_env false: the annotation still gets a vGPU" 1 "$(printf '%s\n' "$
 check "accept_env false: ... and it is gone after the run" "0 0" "$(mdev_count) $(ledger_count)"
 
 # --- crun as the real runtime (wrapped on a hybrid cgroup host, lib-runtime.sh)
-printf '#!/bin/bash\n. %s/tests/runtime/lib-runtime.sh\ncrun_wrapped "$@"\n' "$REPO" >"$T/crun"
+# (its temp file lands in $T, which goes at the end)
+printf '#!/bin/bash\nexport TMPDIR=%s\n. %s/tests/runtime/lib-runtime.sh\ncrun_wrapped "$@"\n' "$T" "$REPO" >"$T/crun"
 chmod +x "$T/crun"
 bundle t-crun-$$ sh -c "$probe"
 RT_CONTAINERS+=("crun:t-crun-$$")
