@@ -1,4 +1,5 @@
-/* vgpu-sim: the GPU table, from a config file or the built-in seed GPU.
+/* vgpu-sim: the GPU table, from a config file or the built-in seed GPU:
+ * mdev parents with their types, and SR-IOV PFs.
  *
  * The format is described at the top of vgpu-sim.c and in README.md. Both
  * the file and the built-in table go through one parser, so the default
@@ -6,8 +7,11 @@
 
 #include "sim.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +31,9 @@ static const char default_config[] = "parent 0000:00:02.0 pci0000:00/0000:00:02.
 
 struct parser {
         struct sim_parent *parents;
+        struct sim_pci *pfs;
+        bool vfio_pci;
+        struct sim_pci *pf;        /* the one PF keywords edit (NULL after a `parent`) */
         struct sim_parent *parent; /* the one `type` lines attach to */
         struct sim_type *type;     /* the one `name`, `cost`... lines edit */
         unsigned line;
@@ -132,7 +139,129 @@ add_parent (struct parser *p, char *args)
         *tail = par;
         p->parent = par;
         p->type = NULL;
+        p->pf = NULL;
         return 0;
+}
+
+/* DDDD:BB:DD.F in hex, as the kernel names PCI functions. */
+bool
+pci_addr_parse (const char *s, unsigned *domain, unsigned *bus, unsigned *devfn)
+{
+        static const char shape[] = "xxxx:xx:xx.x";
+        unsigned d, b, dev, fn;
+
+        if (strlen (s) != sizeof shape - 1)
+                return false;
+        for (size_t i = 0; shape[i] != '\0'; i++)
+                if (shape[i] == 'x' ? !isxdigit ((unsigned char) s[i]) : s[i] != shape[i])
+                        return false;
+        if (sscanf (s, "%4x:%2x:%2x.%1x", &d, &b, &dev, &fn) != 4 || dev > 0x1f || fn > 7)
+                return false;
+        *domain = d;
+        *bus = b;
+        *devfn = dev << 3 | fn;
+        return true;
+}
+
+static int
+add_pf (struct parser *p, char *args)
+{
+        char name[64], path[512], extra;
+        unsigned d, b, df;
+        struct sim_pci *pf, **tail;
+        const char *base;
+
+        if (sscanf (args, "%63s %511s %c", name, path, &extra) != 2)
+                return fail (p, "usage: pf ADDRESS PATH-BELOW-devices/");
+        base = strrchr (path, '/');
+        if (!pci_addr_parse (name, &d, &b, &df) || strcmp (base != NULL ? base + 1 : path, name) != 0)
+                return fail (p, "pf %s: wants a PCI address DDDD:BB:DD.F that ends its path", name);
+        for (tail = &p->pfs; *tail != NULL; tail = &(*tail)->next)
+                if (strcmp ((*tail)->addr, name) == 0)
+                        return fail (p, "pf %s twice", name);
+        pf = calloc (1, sizeof *pf);
+        if (pf == NULL)
+                abort ();
+        memcpy (pf->addr, name, sizeof pf->addr); /* 12 characters and the NUL, checked above */
+        pf->path = xstrdup (path);
+        pf->vendor = 0x8086;
+        pf->device = 0x4680;
+        pf->class = 0x030000;
+        pf->native = xstrdup ("i915");
+        pf->totalvfs = 7;
+        pf->offset = pf->stride = 1;
+        pf->vf_device = UINT_MAX; /* the PF's device id unless `vf-device` says */
+        pf->autoprobe = true;
+        pf->group = pf->vfio_index = -1;
+        *tail = pf;
+        p->pf = pf;
+        p->parent = NULL;
+        p->type = NULL;
+        return 0;
+}
+
+static int
+parse_hex (const char *s, unsigned max, unsigned *ret)
+{
+        char *end;
+        unsigned long v;
+
+        if (strncmp (s, "0x", 2) != 0 || !isxdigit ((unsigned char) s[2]))
+                return -EINVAL;
+        errno = 0;
+        v = strtoul (s + 2, &end, 16);
+        if (errno != 0 || *end != '\0' || v > max)
+                return -EINVAL;
+        *ret = (unsigned) v;
+        return 0;
+}
+
+static int
+pf_key (struct parser *p, const char *key, char *arg)
+{
+        static const struct {
+                const char *key;
+                size_t off;
+                unsigned max;
+                bool hex;
+        } nums[] = {
+                { "vendor", offsetof (struct sim_pci, vendor), 0xffff, true },
+                { "device", offsetof (struct sim_pci, device), 0xffff, true },
+                { "class", offsetof (struct sim_pci, class), 0xffffff, true },
+                { "vf-device", offsetof (struct sim_pci, vf_device), 0xffff, true },
+                { "totalvfs", offsetof (struct sim_pci, totalvfs), 255, false },
+                { "vf-offset", offsetof (struct sim_pci, offset), 255, false },
+                { "vf-stride", offsetof (struct sim_pci, stride), 255, false },
+                { "numvfs", offsetof (struct sim_pci, start_vfs), 255, false },
+        };
+        struct sim_pci *pf = p->pf;
+
+        for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
+                unsigned *field = (unsigned *) ((char *) pf + nums[i].off);
+
+                if (strcmp (key, nums[i].key) != 0)
+                        continue;
+                if ((nums[i].hex ? parse_hex (arg, nums[i].max, field) : parse_uint (arg, field)) < 0 ||
+                    *field > nums[i].max)
+                        return fail (p, "%s wants %s up to %u", key, nums[i].hex ? "0xHEX" : "a number", nums[i].max);
+                return 0;
+        }
+        if (strcmp (key, "driver") == 0) {
+                free (pf->native);
+                pf->native = xstrdup (arg);
+                return *arg == '\0' || strchr (arg, '/') != NULL || strcmp (arg, "vfio-pci") == 0
+                               ? fail (p, "bad PF driver name '%s'", arg)
+                               : 0;
+        }
+        if (strcmp (key, "autoprobe") == 0 || strcmp (key, "cdev") == 0) {
+                bool on = strcmp (arg, "1") == 0 || strcmp (arg, "on") == 0;
+
+                if (!on && strcmp (arg, "0") != 0 && strcmp (arg, "off") != 0)
+                        return fail (p, "%s wants on or off", key);
+                *(strcmp (key, "cdev") == 0 ? &pf->cdev : &pf->autoprobe) = on;
+                return 0;
+        }
+        return fail (p, "unknown keyword '%s'", key);
 }
 
 static int
@@ -205,6 +334,8 @@ set_text (struct parser *p, char **field, const char *arg, const char *key)
 static int
 parent_key (struct parser *p, const char *key, char *arg)
 {
+        if (p->pf != NULL)
+                return pf_key (p, key, arg);
         if (p->parent == NULL)
                 return fail (p, "%s before any parent", key);
         if (strcmp (key, "driver") == 0) {
@@ -244,6 +375,14 @@ parse_line (struct parser *p, char *line)
         arg += strspn (arg, " \t");
         if (strcmp (key, "parent") == 0)
                 return add_parent (p, arg);
+        if (strcmp (key, "pf") == 0)
+                return add_pf (p, arg);
+        if (strcmp (key, "vfio-pci") == 0) {
+                if (strcmp (arg, "on") != 0 && strcmp (arg, "off") != 0)
+                        return fail (p, "vfio-pci wants on or off");
+                p->vfio_pci = strcmp (arg, "on") == 0;
+                return 0;
+        }
         if (strcmp (key, "type") == 0)
                 return add_type (p, arg);
         if (strcmp (key, "gvt-type") == 0)
@@ -261,9 +400,9 @@ parse_line (struct parser *p, char *line)
 }
 
 static int
-config_parse (char *text, struct sim_parent **ret, char *errbuf, size_t errlen)
+config_parse (char *text, struct sim_config *ret, char *errbuf, size_t errlen)
 {
-        struct parser p = { .err = errbuf, .errlen = errlen };
+        struct parser p = { .err = errbuf, .errlen = errlen, .vfio_pci = true };
         char *line = text;
         int r = 0;
 
@@ -276,16 +415,19 @@ config_parse (char *text, struct sim_parent **ret, char *errbuf, size_t errlen)
                 r = parse_line (&p, line);
                 line = nl != NULL ? nl + 1 : NULL;
         }
+        for (struct sim_pci *pf = p.pfs; pf != NULL && r == 0; pf = pf->next)
+                r = pci_check_config (pf, errbuf, errlen);
         if (r < 0) {
                 config_free (p.parents);
+                pci_free (p.pfs);
                 return r;
         }
-        *ret = p.parents;
+        *ret = (struct sim_config) { .parents = p.parents, .pfs = p.pfs, .vfio_pci = p.vfio_pci };
         return 0;
 }
 
 int
-config_load_default (struct sim_parent **ret, char *errbuf, size_t errlen)
+config_load_default (struct sim_config *ret, char *errbuf, size_t errlen)
 {
         char *text = xstrdup (default_config);
         int r = config_parse (text, ret, errbuf, errlen);
@@ -297,7 +439,7 @@ config_load_default (struct sim_parent **ret, char *errbuf, size_t errlen)
 #define CONFIG_MAX (256 * 1024) /* far above any GPU table; bounds the read */
 
 int
-config_load_file (const char *path, struct sim_parent **ret, char *errbuf, size_t errlen)
+config_load_file (const char *path, struct sim_config *ret, char *errbuf, size_t errlen)
 {
         FILE *f = fopen (path, "re");
         char *text;

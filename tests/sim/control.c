@@ -99,6 +99,51 @@ cmd_block (const char *arg, bool block, bool apply)
 }
 
 static int
+unbind_blocked_index (const char *addr)
+{
+        for (unsigned i = 0; i < sim.faults.n_unbind_blocked; i++)
+                if (strcmp (sim.faults.unbind_blocked[i], addr) == 0)
+                        return (int) i;
+        return -1;
+}
+
+/* block-unbind ADDR|all: a release of that PCI function (of any) from
+ * vfio-pci waits until unblocked, as the kernel's does while a process holds
+ * the device open. */
+static int
+cmd_block_unbind (const char *arg, bool block, bool apply)
+{
+        struct sim_faults *f = &sim.faults;
+        char addr[SIM_PCI_ADDR_LEN + 1];
+        unsigned domain, bus, devfn;
+        int i;
+
+        if (strcmp (arg, "all") == 0) {
+                if (apply) {
+                        f->block_all_unbinds = block;
+                        if (!block)
+                                f->n_unbind_blocked = 0;
+                }
+                return 0;
+        }
+        if (!pci_addr_parse (arg, &domain, &bus, &devfn))
+                return -EINVAL;
+        for (size_t k = 0; k <= SIM_PCI_ADDR_LEN; k++)
+                addr[k] = (char) tolower ((unsigned char) arg[k]);
+        i = unbind_blocked_index (addr);
+        if (block && i < 0 && f->n_unbind_blocked == SIM_MAX_BLOCKED)
+                return -ENOSPC;
+        if (!apply)
+                return 0;
+        if (block && i < 0)
+                memcpy (f->unbind_blocked[f->n_unbind_blocked++], addr, sizeof addr);
+        if (!block && i >= 0)
+                memmove (f->unbind_blocked[i], f->unbind_blocked[i + 1],
+                         (f->n_unbind_blocked-- - (unsigned) i - 1) * sizeof f->unbind_blocked[0]);
+        return 0;
+}
+
+static int
 cmd_hide (const char *arg, bool apply)
 {
         char uuid[SIM_UUID_LEN + 1];
@@ -119,8 +164,9 @@ cmd_hide (const char *arg, bool apply)
         return 0;
 }
 
+/* fail-create and fail-probe: ERRNO [COUNT] or off. */
 static int
-cmd_fail_create (const char *arg, bool apply)
+cmd_fail (const char *arg, int *errno_field, unsigned *count_field, bool apply)
 {
         char name[64];
         unsigned count = 1;
@@ -128,7 +174,7 @@ cmd_fail_create (const char *arg, bool apply)
 
         if (strcmp (arg, "off") == 0) {
                 if (apply)
-                        sim.faults.fail_create_count = 0;
+                        *count_field = 0;
                 return 0;
         }
         if (sscanf (arg, "%63s %u", name, &count) < 1 || count == 0 || count > 1000000)
@@ -137,8 +183,8 @@ cmd_fail_create (const char *arg, bool apply)
         if (e <= 0)
                 return -EINVAL;
         if (apply) {
-                sim.faults.fail_create_errno = e;
-                sim.faults.fail_create_count = count;
+                *errno_field = e;
+                *count_field = count;
         }
         return 0;
 }
@@ -186,7 +232,11 @@ run_command (char *line, bool apply)
                 return 0;
         }
         if (strcmp (cmd, "fail-create") == 0)
-                return cmd_fail_create (arg, apply);
+                return cmd_fail (arg, &sim.faults.fail_create_errno, &sim.faults.fail_create_count, apply);
+        if (strcmp (cmd, "fail-probe") == 0)
+                return cmd_fail (arg, &sim.faults.fail_probe_errno, &sim.faults.fail_probe_count, apply);
+        if (strcmp (cmd, "block-unbind") == 0 || strcmp (cmd, "unblock-unbind") == 0)
+                return cmd_block_unbind (arg, strcmp (cmd, "block-unbind") == 0, apply);
         if (strcmp (cmd, "delay-create") == 0 || strcmp (cmd, "delay-remove") == 0) {
                 bool create = strcmp (cmd, "delay-create") == 0;
                 unsigned ms;
@@ -264,6 +314,13 @@ control_show (void *ctx, char *buf)
                 }
         fprintf (out, "%s\n", any_removed ? "" : " none");
         fprintf (out, "group-major %u\ncdev-major %u\n", sim.group_major, sim.cdev_major);
+        fprintf (out, "block-unbind%s", f->block_all_unbinds ? " all" : f->n_unbind_blocked == 0 ? " none" : "");
+        for (unsigned i = 0; i < f->n_unbind_blocked; i++)
+                fprintf (out, " %s", f->unbind_blocked[i]);
+        if (f->fail_probe_count > 0)
+                fprintf (out, "\nfail-probe %s %u\n", strerrorname_np (f->fail_probe_errno), f->fail_probe_count);
+        else
+                fprintf (out, "\nfail-probe off\n");
         len = ftell (out);
         fclose (out);
         return len > 0 ? (size_t) len : 0;
@@ -300,4 +357,20 @@ bool
 control_remove_blocked (const char *uuid)
 {
         return sim.faults.block_all_removes || blocked_index (uuid) >= 0;
+}
+
+bool
+control_unbind_blocked (const char *addr)
+{
+        return sim.faults.block_all_unbinds || unbind_blocked_index (addr) >= 0;
+}
+
+/* Consumed by a vfio-pci probe, before it makes the VFIO group. */
+int
+control_take_probe_fault (void)
+{
+        if (sim.faults.fail_probe_count == 0)
+                return 0;
+        sim.faults.fail_probe_count--;
+        return sim.faults.fail_probe_errno;
 }

@@ -4,7 +4,7 @@
  * is computed from what is left, as i915's GVT-g and mtty's get_available
  * do), the create/remove write semantics of kernel 6.1 (mdev_sysfs.c
  * create_store, remove_store), and the IOMMU group + VFIO group node that
- * appear with each device. All functions run with sim.lock held. */
+ * appear with each device (groups.c). All functions run with sim.lock held. */
 
 #include "sim.h"
 
@@ -78,94 +78,36 @@ mdev_find (const char *uuid)
         return NULL;
 }
 
-static int
-lowest_free (bool *used)
-{
-        for (int i = 0; i < SIM_MAX_GROUPS; i++)
-                if (!used[i])
-                        return i;
-        return -1;
-}
-
-static void
-add_vfio_dev (struct sim_device *dev)
-{
-        struct node *vd;
-        char name[32];
-        int k = lowest_free (sim.vfio_index_used);
-
-        if (k < 0)
-                return;
-        snprintf (name, sizeof name, "vfio%d", k);
-        vd = node_mkdir (node_mkdir (dev->dir, "vfio-dev"), name);
-        if (dev->type->parent->cdev) {
-                if (devnodes_add_cdev (k) < 0)
-                        return;
-                node_add_text (vd, "dev", "%u:%d\n", sim.cdev_major, k);
-        }
-        sim.vfio_index_used[k] = true;
-        dev->vfio_index = k;
-}
-
 /* An IOMMU group of one device, as vfio gives an emulated-IOMMU mdev
- * (vfio_noiommu_group_alloc names it vfio-noiommu), its class/vfio entry
- * and the /dev/vfio/N node. Numbers are the lowest free, reused like the
- * kernel's ida. */
+ * (vfio_noiommu_group_alloc names it vfio-noiommu), with its VFIO side. */
 static int
 attach_group (struct sim_device *dev)
 {
-        char num[16], chr[32];
-        struct node *g, *v;
-        int n = lowest_free (sim.group_used), r;
+        int n = group_new (), r;
 
         if (n < 0)
-                return -ENOSPC;
-        r = devnodes_add_group (n);
-        if (r < 0)
+                return n;
+        r = vfio_group_add (n);
+        if (r < 0) {
+                group_free (n);
                 return r;
-        snprintf (num, sizeof num, "%d", n);
-        snprintf (chr, sizeof chr, "%u:%d", sim.group_major, n);
-        g = node_mkdir (node_mkdir_p ("kernel/iommu_groups"), num);
-        node_add_link (node_mkdir (g, "devices"), dev->uuid, dev->dir);
-        node_add_text (g, "name", "vfio-noiommu\n");
-        node_add_text (g, "reserved_regions", "%s", "");
-        node_add_text (g, "type", "unknown\n");
-        node_add_link (dev->dir, "iommu_group", g);
-        v = node_mkdir (node_mkdir_p ("devices/virtual/vfio"), num);
-        node_add_text (v, "dev", "%s\n", chr);
-        node_add_text (v, "uevent", "MAJOR=%u\nMINOR=%d\nDEVNAME=vfio/%d\n", sim.group_major, n, n);
-        node_add_link (v, "subsystem", node_mkdir_p ("class/vfio"));
-        node_add_link (node_mkdir_p ("class/vfio"), num, v);
-        node_add_link (node_mkdir_p ("dev/char"), chr, v);
-        sim.group_used[n] = true;
+        }
+        iommu_group_add (n, dev->dir, dev->uuid, true);
         dev->group = n;
-        add_vfio_dev (dev);
+        dev->vfio_index = vfio_dev_add (dev->dir, dev->type->parent->cdev);
         return 0;
 }
 
 static void
 detach_group (struct sim_device *dev)
 {
-        char num[16], chr[32];
-
-        if (dev->vfio_index >= 0) {
-                if (dev->type->parent->cdev)
-                        devnodes_del_cdev (dev->vfio_index);
-                sim.vfio_index_used[dev->vfio_index] = false;
-                dev->vfio_index = -1;
-        }
-        node_remove_child (dev->dir, "vfio-dev");
+        vfio_dev_del (dev->dir, dev->vfio_index, dev->type->parent->cdev);
+        dev->vfio_index = -1;
         if (dev->group < 0)
                 return;
-        snprintf (num, sizeof num, "%d", dev->group);
-        snprintf (chr, sizeof chr, "%u:%d", sim.group_major, dev->group);
-        node_remove_child (dev->dir, "iommu_group");
-        node_remove_child (node_mkdir_p ("kernel/iommu_groups"), num);
-        node_remove_child (node_mkdir_p ("class/vfio"), num);
-        node_remove_child (node_mkdir_p ("dev/char"), chr);
-        node_remove_child (node_mkdir_p ("devices/virtual/vfio"), num);
-        devnodes_del_group (dev->group);
-        sim.group_used[dev->group] = false;
+        iommu_group_del (dev->group, dev->dir);
+        vfio_group_del (dev->group);
+        group_free (dev->group);
         dev->group = -1;
 }
 
@@ -196,8 +138,10 @@ destroy_device (struct sim_device *dev)
         free (dev);
 }
 
-static void
-wait_a_little (void)
+/* Waits on sim.cond (lock released) for at most 50 ms: blocked writers poll
+ * their condition and sim.stopping around it. */
+void
+sim_wait_a_little (void)
 {
         struct timespec ts;
 
@@ -212,7 +156,7 @@ wait_a_little (void)
 
 /* lib/kstrtox.c:kstrtoul (s, 0, &v) on the NUL-terminated copy kernfs
  * makes: optional '+', 0x/0 prefixes pick the base, one trailing newline. */
-static int
+int
 kstrtoul0 (const char *buf, size_t len, unsigned long *ret)
 {
         char s[SIM_ATTR_SIZE + 1], *p, *end;
@@ -270,7 +214,7 @@ remove_store (void *ctx, const char *buf, size_t len)
         if (control_remove_blocked (dev->uuid) && sim.faults.kernel_view)
                 unpublish_device (dev);
         while (control_remove_blocked (dev->uuid) && !sim.stopping)
-                wait_a_little ();
+                sim_wait_a_little ();
         destroy_device (dev);
         return (ssize_t) len;
 }

@@ -1,9 +1,11 @@
 /* vgpu-sim: shared declarations.
  *
  * The simulator keeps one in-memory tree of sysfs nodes (tree.c), a model
- * of mdev parents, types and devices that edits that tree (mdev.c), fault
- * injection state (control.c), real char nodes in a dev directory
- * (devnodes.c), the config parser (config.c) and the FUSE glue (fuse-ops.c).
+ * of mdev parents, types and devices that edits that tree (mdev.c), one of
+ * PCI functions with SR-IOV and their drivers (pci.c), the IOMMU groups and
+ * VFIO groups both share (groups.c), fault injection state (control.c), real
+ * char nodes in a dev directory (devnodes.c), the config parser (config.c)
+ * and the FUSE glue (fuse-ops.c).
  * Everything is guarded by one mutex, sim.lock: the kernel serialises
  * create/remove under mdev_list_lock too, and the sizes here are tiny. */
 #ifndef VGPU_SIM_H
@@ -19,7 +21,8 @@
 #define SIM_NRES 3          /* GVT-g has three resources: low GM, high GM, fences */
 #define SIM_MAX_GROUPS 4096 /* upper bound of ids we hand out (groups, vfio-dev) */
 #define SIM_MAX_BLOCKED 64
-#define SIM_ATTR_SIZE 4096 /* sysfs shows at most one page, and reports that size */
+#define SIM_ATTR_SIZE 4096  /* sysfs shows at most one page, and reports that size */
+#define SIM_PCI_ADDR_LEN 12 /* 0000:00:02.1 */
 
 /* ---- tree.c: the sysfs-like node tree ---- */
 
@@ -35,6 +38,7 @@ struct attr_ops {
          * sim.lock held; may wait on sim.cond. */
         ssize_t (*store) (void *ctx, const char *buf, size_t len);
         enum attr_delay delay;
+        mode_t mode; /* 0: from show/store (0444, 0200, 0644) */
 };
 
 struct node {
@@ -102,6 +106,40 @@ struct sim_device {
         struct sim_device *next;
 };
 
+/* A PCI driver under bus/pci/drivers: the PF's own (i915, xe, nvme), whose
+ * id table matches its PF and VFs, or vfio-pci, which binds only a device
+ * whose driver_override names it. */
+struct sim_driver {
+        char *name;
+        bool vfio; /* vfio-pci: its bind makes the VFIO group; its unbind blocks while held */
+        struct node *dir;
+        struct sim_driver *next;
+};
+
+/* A PCI function: an SR-IOV PF from the config, or one of its VFs. */
+struct sim_pci {
+        char addr[SIM_PCI_ADDR_LEN + 1];
+        char *path; /* below devices/: pci0000:00/0000:00:02.1 */
+        unsigned vendor, device, class;
+        struct sim_pci *pf; /* a VF's PF; NULL for a PF */
+        int vf_index;       /* N of the PF's virtfnN */
+        /* PF only */
+        char *native; /* the driver whose id table matches the PF and its VFs */
+        unsigned totalvfs, offset, stride, vf_device, start_vfs;
+        bool autoprobe; /* sriov_drivers_autoprobe */
+        bool cdev;      /* VFs bound to vfio-pci get vfio-dev/vfioK/dev and a node */
+        unsigned numvfs;
+        /* every function */
+        struct sim_driver *driver; /* bound driver, NULL when unbound */
+        char *override;            /* driver_override, NULL when unset (shows "(null)") */
+        int group;                 /* IOMMU group, from creation to removal */
+        int vfio_index;            /* vfio-dev/vfioK while bound to vfio-pci, -1 otherwise */
+        bool locked;               /* the device lock, held across a blocked release (VF) or disable (PF) */
+        bool gone;                 /* a removed VF, kept until exit for writers that waited on it */
+        struct node *dir;
+        struct sim_pci *next;
+};
+
 struct sim_faults {
         int fail_create_errno;
         unsigned fail_create_count;
@@ -112,6 +150,11 @@ struct sim_faults {
         unsigned nblocked;
         bool hide_groups;
         bool kernel_view; /* blocked removes show what kernel 6.1 shows, not the whole device */
+        bool block_all_unbinds;
+        char unbind_blocked[SIM_MAX_BLOCKED][SIM_PCI_ADDR_LEN + 1];
+        unsigned n_unbind_blocked;
+        int fail_probe_errno;
+        unsigned fail_probe_count;
 };
 
 struct sim {
@@ -119,6 +162,9 @@ struct sim {
         pthread_cond_t cond; /* signalled when a blocked remove may go on */
         struct sim_parent *parents;
         struct sim_device *devices;
+        struct sim_pci *pcis;       /* PFs in config order, each followed by its VFs */
+        struct sim_driver *drivers; /* bus/pci/drivers */
+        bool vfio_pci;              /* vfio-pci is loaded (bus/pci/drivers/vfio-pci) */
         struct sim_faults faults;
         unsigned group_major; /* char major of /dev/vfio/N, one no driver owns */
         unsigned cdev_major;  /* char major of /dev/vfio/devices/vfioN */
@@ -130,13 +176,31 @@ struct sim {
 
 extern struct sim sim;
 
-/* config.c */
-int config_load_file (const char *path, struct sim_parent **ret, char *errbuf, size_t errlen);
-int config_load_default (struct sim_parent **ret, char *errbuf, size_t errlen);
+/* config.c: the table's parents and PFs (without VFs: pci.c makes those) */
+struct sim_config {
+        struct sim_parent *parents;
+        struct sim_pci *pfs;
+        bool vfio_pci;
+};
+int config_load_file (const char *path, struct sim_config *ret, char *errbuf, size_t errlen);
+int config_load_default (struct sim_config *ret, char *errbuf, size_t errlen);
 void config_free (struct sim_parent *parents);
+bool pci_addr_parse (const char *s, unsigned *domain, unsigned *bus, unsigned *devfn);
+
+/* groups.c */
+int group_new (void);
+void group_free (int n);
+void iommu_group_add (int n, struct node *dev_dir, const char *dev_name, bool noiommu);
+void iommu_group_del (int n, struct node *dev_dir);
+int vfio_group_add (int n);
+void vfio_group_del (int n);
+int vfio_dev_add (struct node *dev_dir, bool cdev);
+void vfio_dev_del (struct node *dev_dir, int index, bool cdev);
 
 /* mdev.c */
 int mdev_build_tree (void);
+int kstrtoul0 (const char *buf, size_t len, unsigned long *ret);
+void sim_wait_a_little (void);
 bool uuid_text_valid (const char *s, size_t len);
 struct sim_device *mdev_find (const char *uuid);
 void mdev_hide_group (struct sim_device *dev);
@@ -146,11 +210,19 @@ bool mdev_parent_busy (const struct sim_parent *par);
 int mdev_parent_remove (struct sim_parent *par);
 void mdev_parent_add (struct sim_parent *par);
 
+/* pci.c */
+int pci_build_tree (void);
+int pci_check_config (struct sim_pci *pf, char *errbuf, size_t errlen);
+void pci_remove_all (void);
+void pci_free (struct sim_pci *list);
+
 /* control.c */
 void control_build_tree (void);
 int control_take_create_fault (void);
 unsigned control_delay_ms (enum attr_delay delay);
 bool control_remove_blocked (const char *uuid);
+bool control_unbind_blocked (const char *addr);
+int control_take_probe_fault (void);
 int errno_from_name (const char *name);
 
 /* devnodes.c */

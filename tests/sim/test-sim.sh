@@ -122,7 +122,7 @@ s_layout() {
 	expect "unknown type create is ENOENT" "$(sysw "$r/$TYPES/i915-GVTg_V5_3/create" "$SEED_UUID")" ENOENT
 	expect "dev/vfio/vfio" "$(stat -c '%t:%T %a %F' "$VGPU_DEV_ROOT/vfio/vfio")" "a:c4 666 character special file"
 	expect "find runs clean" "$(find "$r" >/dev/null 2>&1 && echo yes)" yes
-	expect "control file readable" "$(grep -c . "$VGPU_SIM_CONTROL")" 9
+	expect "control file readable" "$(grep -c . "$VGPU_SIM_CONTROL")" 11
 }
 
 s_create() {
@@ -392,6 +392,259 @@ s_cdev() {
 	expect "cdev node removed" "$([ -e "$VGPU_DEV_ROOT/vfio/devices/vfio0" ] || echo gone)" gone
 }
 
+# ---- SR-IOV (sriov.conf: PF 0000:00:02.0 under i915, VFs 00:02.1-7) ----
+
+PCI=bus/pci
+PF_DIR=devices/pci0000:00/0000:00:02.0
+
+# vf N: the address of VF N (1..7) of the PF at 0000:00:02.0
+vf() { echo "0000:00:02.$1"; }
+drv_of() {
+	local l
+	l=$(readlink "$VGPU_SYSFS_ROOT/$PCI/devices/$1/driver") && basename "$l" || echo none
+}
+override_of() { cat "$VGPU_SYSFS_ROOT/$PCI/devices/$1/driver_override"; }
+group_of_vf() { basename "$(readlink "$VGPU_SYSFS_ROOT/$PCI/devices/$1/iommu_group")"; }
+pciw() { sysw "$VGPU_SYSFS_ROOT/$PCI/$1" "$2"; }
+numvfs() { sysw "$VGPU_SYSFS_ROOT/$PF_DIR/sriov_numvfs" "$1"; }
+# claim ADDR FROM: what an admin does to hand a VF to vfio-pci
+claim() {
+	echo "$(pciw "devices/$1/driver_override" vfio-pci) $(pciw "drivers/$2/unbind" "$1") $(pciw drivers_probe "$1")"
+}
+# running PID: "running" while the background job PID has not ended
+running() { kill -0 "$1" 2>/dev/null && echo running || echo ended; }
+# wait_until CMD...: polls CMD (5 s at most), for a background write to reach the simulator
+wait_until() {
+	local i
+	for i in $(seq 100); do "$@" && return 0; sleep 0.05; done
+	return 1
+}
+unbound() { [ "$(drv_of "$1")" = none ]; }
+no_link() { [ ! -e "$1" ]; }
+export -f vf drv_of override_of group_of_vf pciw numvfs claim running wait_until unbound no_link
+export PCI PF_DIR
+
+s_sriov_layout() {
+	local r=$VGPU_SYSFS_ROOT p=$VGPU_SYSFS_ROOT/$PF_DIR v g
+	expect "PF ids" "$(cat "$p/vendor" "$p/device" "$p/class" | paste -sd' ')" "0x8086 0x4680 0x030000"
+	expect "PF sriov files" \
+		"$(cat "$p/sriov_totalvfs" "$p/sriov_numvfs" "$p/sriov_offset" "$p/sriov_stride" "$p/sriov_vf_device" \
+			"$p/sriov_drivers_autoprobe" | paste -sd' ')" "7 7 1 1 4680 1"
+	expect "PF modes" "$(stat -c %a "$p/sriov_numvfs" "$p/sriov_drivers_autoprobe" "$p/sriov_totalvfs" \
+		"$p/driver_override" | paste -sd' ')" "664 664 444 644"
+	expect "PF driver" "$(drv_of 0000:00:02.0)" i915
+	expect "virtfn links" "$(for i in 0 1 2 3 4 5 6; do readlink "$p/virtfn$i"; done | paste -sd' ')" \
+		"../0000:00:02.1 ../0000:00:02.2 ../0000:00:02.3 ../0000:00:02.4 ../0000:00:02.5 ../0000:00:02.6 ../0000:00:02.7"
+	expect "bus/pci/devices" "$(ls "$r/$PCI/devices" | paste -sd' ')" \
+		"0000:00:02.0 0000:00:02.1 0000:00:02.2 0000:00:02.3 0000:00:02.4 0000:00:02.5 0000:00:02.6 0000:00:02.7"
+	v=$(vf 1)
+	expect "VF physfn" "$(readlink "$r/$PCI/devices/$v/physfn")" "../0000:00:02.0"
+	expect "VF ids" "$(cat "$r/$PCI/devices/$v/vendor" "$r/$PCI/devices/$v/device" | paste -sd' ')" "0x8086 0x4680"
+	expect "autoprobe gave the VFs to i915" "$(for i in 1 2 3 4 5 6 7; do drv_of "$(vf "$i")"; done | sort -u)" i915
+	expect "driver_override unset reads (null)" "$(override_of "$v")" "(null)"
+	expect "drivers" "$(ls "$r/$PCI/drivers" | paste -sd' ') / $(ls "$r/$PCI/drivers/vfio-pci" | paste -sd' ')" \
+		"i915 vfio-pci / bind unbind"
+	expect "driver files write-only" "$(stat -c %a "$r/$PCI/drivers/vfio-pci/unbind" "$r/$PCI/drivers_probe" | paste -sd' ')" \
+		"200 200"
+	expect "i915 lists what it has" "$(ls "$r/$PCI/drivers/i915" | grep -c '^0000:')" 8
+	g=$(group_of_vf "$v")
+	expect "PF and VFs: one IOMMU group each" "$(group_of_vf 0000:00:02.0) $g $(ls "$r/kernel/iommu_groups" | paste -sd' ')" \
+		"0 1 0 1 2 3 4 5 6 7"
+	expect "a real IOMMU's group" "$(ls "$r/kernel/iommu_groups/$g" | paste -sd' ') $(cat "$r/kernel/iommu_groups/$g/type")" \
+		"devices reserved_regions type DMA-FQ"
+	expect "group lists the VF" "$(readlink -f "$r/kernel/iommu_groups/$g/devices/$v")" "$r/devices/pci0000:00/$v"
+	expect "no VFIO group before vfio-pci binds" "$(ls "$r/class/vfio" | wc -l) $(ls "$VGPU_DEV_ROOT/vfio" | paste -sd' ')" \
+		"0 vfio"
+}
+
+s_sriov_bind() {
+	local r=$VGPU_SYSFS_ROOT v w g majmin
+	v=$(vf 3) w=$(vf 4)
+	g=$(group_of_vf "$v")
+	expect "vfio-pci does not bind without an override" "$(pciw drivers/i915/unbind "$v") $(pciw drivers_probe "$v") $(drv_of "$v")" \
+		"OK OK i915"
+	expect "bind vfio-pci without an override is ENODEV" "$(pciw drivers/i915/unbind "$v") $(pciw drivers/vfio-pci/bind "$v")" \
+		"OK ENODEV"
+	expect "override set" "$(pciw "devices/$v/driver_override" 'vfio-pci\n') $(override_of "$v")" "OK vfio-pci"
+	expect "drivers_probe binds vfio-pci" "$(pciw drivers_probe "$v") $(drv_of "$v")" "OK vfio-pci"
+	majmin=$(cat "$r/class/vfio/$g/dev")
+	expect "group node of the VF's IOMMU group" "$(stat -c '%t:%T %a' "$VGPU_DEV_ROOT/vfio/$g")" \
+		"$(printf '%x:%x 600' "${majmin%:*}" "${majmin#*:}")"
+	expect "vfio-dev while bound" "$(ls "$r/$PCI/devices/$v/vfio-dev")" vfio0
+	expect "vfio-pci lists it" "$(ls "$r/$PCI/drivers/vfio-pci" | grep '^0000' | paste -sd' ')" "$v"
+	expect "bind while bound is EBUSY" "$(pciw drivers/vfio-pci/bind "$v")" EBUSY
+	expect "unbind from a driver it is not bound to is ENODEV" "$(pciw drivers/i915/unbind "$v")" ENODEV
+	expect "drivers_probe of an unknown name is ENODEV" "$(pciw drivers_probe 0000:00:09.0)" ENODEV
+	expect "unbind vfio-pci" "$(pciw drivers/vfio-pci/unbind "$v\n") $(drv_of "$v")" "OK none"
+	expect "VFIO group gone, IOMMU group stays" \
+		"$([ -e "$r/class/vfio/$g" ] || [ -e "$VGPU_DEV_ROOT/vfio/$g" ] || echo gone) $(group_of_vf "$v") $(ls "$r/$PCI/devices/$v" | grep -c vfio-dev)" \
+		"gone $g 0"
+	expect "\\n clears the override" "$(pciw "devices/$v/driver_override" '\n') $(override_of "$v")" "OK (null)"
+	expect "back to i915 by drivers_probe" "$(pciw drivers_probe "$v") $(drv_of "$v")" "OK i915"
+	expect "claim another VF" "$(claim "$w" i915) $(drv_of "$w")" "OK OK OK vfio-pci"
+	expect "override names any driver: bind i915 by name" \
+		"$(pciw "devices/$w/driver_override" i915) $(pciw drivers/vfio-pci/unbind "$w") $(pciw drivers/i915/bind "$w") $(drv_of "$w")" \
+		"OK OK OK i915"
+	expect "cleared again" "$(pciw "devices/$w/driver_override" '\n') $(override_of "$w")" "OK (null)"
+	expect "nothing left of VFIO" "$(ls "$r/class/vfio" | wc -l) $(ls "$VGPU_DEV_ROOT/vfio" | paste -sd' ')" "0 vfio"
+}
+
+s_sriov_enable() {
+	local r=$VGPU_SYSFS_ROOT p=$VGPU_SYSFS_ROOT/$PF_DIR
+	expect "numvfs past totalvfs is ERANGE" "$(numvfs 8)" ERANGE
+	expect "a change without 0 first is EBUSY" "$(numvfs 3)" EBUSY
+	expect "junk is EINVAL" "$(numvfs abc)" EINVAL
+	expect "the same number is a no-op" "$(numvfs '7\n') $(cat "$p/sriov_numvfs")" "OK 7"
+	expect "disable" "$(numvfs 0) $(cat "$p/sriov_numvfs") $(ls "$r/$PCI/devices" | paste -sd' ')" "OK 0 0000:00:02.0"
+	expect "VF groups gone" "$(ls "$r/kernel/iommu_groups" | paste -sd' ') $(ls "$p" | grep -c virtfn)" "0 0"
+	expect "autoprobe junk is EINVAL" "$(sysw "$p/sriov_drivers_autoprobe" x)" EINVAL
+	expect "autoprobe 0" "$(sysw "$p/sriov_drivers_autoprobe" 0) $(cat "$p/sriov_drivers_autoprobe")" "OK 0"
+	expect "enable 7 with autoprobe 0: no driver" \
+		"$(numvfs 7) $(for i in 1 2 3 4 5 6 7; do drv_of "$(vf "$i")"; done | sort -u)" "OK none"
+	expect "drivers_probe without an override cannot bind a VF then" "$(pciw drivers_probe "$(vf 2)") $(drv_of "$(vf 2)")" "OK none"
+	expect "bind i915 without an override is ENODEV then" "$(pciw drivers/i915/bind "$(vf 2)")" ENODEV
+	expect "with an override it binds" "$(pciw "devices/$(vf 2)/driver_override" vfio-pci) $(pciw drivers_probe "$(vf 2)") $(drv_of "$(vf 2)")" \
+		"OK OK vfio-pci"
+	numvfs 0 >/dev/null
+	expect "disable unbinds vfio-pci too" "$(ls "$r/class/vfio" | wc -l) $(ls "$VGPU_DEV_ROOT/vfio" | paste -sd' ')" "0 vfio"
+	expect "autoprobe on" "$(sysw "$p/sriov_drivers_autoprobe" on) $(numvfs 2) $(drv_of "$(vf 1)") $(drv_of "$(vf 2)")" \
+		"OK OK i915 i915"
+	expect "a new VF has no override" "$(override_of "$(vf 2)")" "(null)"
+	numvfs 0 >/dev/null
+	expect "PF without a driver cannot change numvfs: ENOENT" "$(pciw drivers/i915/unbind 0000:00:02.0) $(numvfs 1)" \
+		"OK ENOENT"
+	expect "PF bound again" "$(pciw drivers_probe 0000:00:02.0) $(numvfs 7) $(ls "$r/$PCI/devices" | wc -l)" "OK OK 8"
+}
+
+# A release from vfio-pci that blocks (the kernel's while a process holds
+# the VF open), and what it holds up: the device lock.
+s_sriov_block() {
+	local r=$VGPU_SYSFS_ROOT v w g wpid rpid opid
+	v=$(vf 5) w=$(vf 6)
+	claim "$v" i915 >/dev/null
+	g=$(group_of_vf "$v")
+	expect "block-unbind" "$(ctl "block-unbind $v")" OK
+	expect "control shows it" "$(grep '^block-unbind' "$VGPU_SIM_CONTROL")" "block-unbind $v"
+	pciw drivers/vfio-pci/unbind "$v" >"$r/../unbind.out" &
+	wpid=$!
+	wait_until unbound "$v"
+	sleep 0.2
+	expect "unbind blocks" "$(running "$wpid")" running
+	expect "while blocked: no driver link, VFIO group and vfio-dev stay" \
+		"$(drv_of "$v") $([ -c "$VGPU_DEV_ROOT/vfio/$g" ] && echo node) $(ls "$r/class/vfio") $(ls "$r/$PCI/devices/$v/vfio-dev")" \
+		"none node $g vfio0"
+	override_of "$v" >"$r/../override.out" &
+	rpid=$!
+	pciw drivers/vfio-pci/unbind "$v" >"$r/../unbind2.out" &
+	opid=$!
+	sleep 0.3
+	expect "driver_override read and a second unbind wait for the device lock" "$(running "$rpid") $(running "$opid")" \
+		"running running"
+	expect "other VFs are served" "$(timeout 2 cat "$r/$PCI/devices/$w/driver_override") $(claim "$w" i915)" "(null) OK OK OK"
+	expect "unblock-unbind" "$(ctl "unblock-unbind $v")" OK
+	wait "$wpid" "$rpid" "$opid"
+	expect "all three finish" "$(cat "$r/../unbind.out" "$r/../override.out" "$r/../unbind2.out" | paste -sd' ')" \
+		"OK vfio-pci OK"
+	expect "VFIO group gone after unblock" "$([ -e "$VGPU_DEV_ROOT/vfio/$g" ] || [ -e "$r/class/vfio/$g" ] || echo gone)" gone
+
+	claim "$v" i915 >/dev/null
+	ctl "block-unbind all" >/dev/null
+	numvfs 0 >"$r/../disable.out" &
+	wpid=$!
+	wait_until no_link "$r/$PF_DIR/virtfn6"
+	wait_until unbound "$w"
+	sleep 0.2
+	expect "disable waits on a held VF (newest first: 02.7 went, 02.6 holds it up)" \
+		"$(running "$wpid") $(ls "$r/$PF_DIR" | grep virtfn | paste -sd' ')" \
+		"running virtfn0 virtfn1 virtfn2 virtfn3 virtfn4 virtfn5"
+	cat "$r/$PF_DIR/sriov_numvfs" >"$r/../numvfs.out" &
+	rpid=$!
+	sleep 0.2
+	expect "sriov_numvfs read waits for it too" "$(running "$rpid")" running
+	ctl reset >/dev/null
+	wait "$wpid" "$rpid"
+	expect "disable completes after reset" "$(cat "$r/../disable.out" "$r/../numvfs.out" | paste -sd' ') $(ls "$r/$PCI/devices" | wc -l)" \
+		"OK 0 1"
+	expect "no VFIO node left" "$(ls "$VGPU_DEV_ROOT/vfio" | paste -sd' ')" vfio
+}
+
+# SIGTERM while an unbind is blocked: the simulator lets it through and exits 0.
+s_sriov_term() {
+	local wpid i v
+	v=$(vf 1)
+	claim "$v" i915 >/dev/null
+	ctl "block-unbind all" >/dev/null
+	pciw drivers/vfio-pci/unbind "$v" >/dev/null 2>&1 &
+	wpid=$!
+	wait_until unbound "$v"
+	kill -TERM "$VGPU_SIM_PID"
+	for i in $(seq 50); do kill -0 "$VGPU_SIM_PID" 2>/dev/null || break; sleep 0.1; done
+	expect "simulator exits on SIGTERM during a blocked unbind" "$(kill -0 "$VGPU_SIM_PID" 2>/dev/null || echo exited)" exited
+	wait "$wpid"
+	expect "VF nodes removed on exit" "$(ls -A "$VGPU_DEV_ROOT")" ""
+}
+
+s_sriov_faults() {
+	local v
+	v=$(vf 2)
+	expect "fail-probe EINVAL" "$(ctl 'fail-probe EINVAL')" OK
+	expect "control shows it" "$(grep '^fail-probe' "$VGPU_SIM_CONTROL")" "fail-probe EINVAL 1"
+	expect "drivers_probe succeeds, vfio-pci's probe did not" "$(claim "$v" i915) $(drv_of "$v")" "OK OK OK none"
+	expect "then it binds" "$(pciw drivers/vfio-pci/bind "$v") $(drv_of "$v")" "OK vfio-pci"
+	pciw drivers/vfio-pci/unbind "$v" >/dev/null
+	expect "bind reports the probe's errno" "$(ctl 'fail-probe EIO 2') $(pciw drivers/vfio-pci/bind "$v")" "OK EIO"
+	expect "block-unbind of a bad address is EINVAL" "$(ctl 'block-unbind 0000:00:02')" EINVAL
+	expect "reset clears them" "$(ctl reset) $(sed -n 's/^\(fail-probe\|block-unbind\) //p' "$VGPU_SIM_CONTROL" | paste -sd' ')" \
+		"OK none off"
+}
+
+s_sriov_no_vfio() {
+	local v
+	v=$(vf 1)
+	expect "vfio-pci off: not in bus/pci/drivers" "$(ls "$VGPU_SYSFS_ROOT/$PCI/drivers" | paste -sd' ')" i915
+	expect "an override naming it leaves the VF unbound" "$(claim "$v" i915) $(drv_of "$v")" "OK OK OK none"
+}
+
+# GVT-g and SR-IOV side by side (gvt-sriov.conf): groups are one number space.
+s_gvt_sriov() {
+	local r=$VGPU_SYSFS_ROOT pf=0000:03:00.0 v=0000:03:00.1 u g
+	expect "mdev parent and PF" "$(ls "$r/class/mdev_bus" | paste -sd' ') / $(ls "$r/$PCI/devices" | paste -sd' ')" \
+		"0000:00:02.0 / 0000:03:00.0 0000:03:00.1 0000:03:00.2 0000:03:00.3 0000:03:00.4 0000:03:00.5 0000:03:00.6 0000:03:00.7"
+	expect "PF behind a root port" "$(readlink "$r/$PCI/devices/$pf")" "../../../devices/pci0000:00/0000:00:1c.0/0000:03:00.0"
+	expect "Flex ids" "$(cat "$r/$PCI/devices/$pf/device" "$r/$PCI/devices/$pf/class" | paste -sd' ')" "0x56c0 0x038000"
+	expect "autoprobe off: VFs unbound" "$(cat "$r/$PCI/devices/$pf/sriov_drivers_autoprobe") $(drv_of "$v")" "0 none"
+	expect "VF iommu_group link depth" "$(readlink "$r/$PCI/devices/$v/iommu_group")" "../../../../kernel/iommu_groups/1"
+	expect "GVT-g counts" "$(counts)" "1 2 5 7"
+	u=$(uuid_n 1)
+	mk 4 "$u" >/dev/null
+	expect "an mdev takes the lowest free group" "$(readlink "$r/bus/mdev/devices/$u/iommu_group")" "../../../../kernel/iommu_groups/8"
+	expect "a VF claimed beside it" "$(pciw "devices/$v/driver_override" vfio-pci) $(pciw drivers_probe "$v") $(drv_of "$v")" \
+		"OK OK vfio-pci"
+	g=$(group_of_vf "$v")
+	expect "both VFIO groups" "$(ls "$r/class/vfio" | paste -sd' ') $(ls "$VGPU_DEV_ROOT/vfio" | paste -sd' ')" "1 8 1 8 vfio"
+	expect "mdev remove leaves the VF" "$(rmdev "$u") $(ls "$r/class/vfio" | paste -sd' ')" "OK $g"
+}
+
+# Tables vgpu-sim refuses, each with one line naming what is wrong.
+t_sriov_config() {
+	local conf out d
+	conf=$(mktemp)
+	d=$(mktemp -d)
+	printf 'pf 0000:00:02 pci0000:00/0000:00:02\n' >"$conf"
+	out=$("$BUILD/tests/sim/vgpu-sim" --config "$conf" --dev "$d" "$d" 2>&1)
+	expect "pf with a bad address" "$out" "vgpu-sim: $conf: line 1: pf 0000:00:02: wants a PCI address DDDD:BB:DD.F that ends its path"
+	printf 'pf 0000:00:02.0 pci0000:00/0000:00:02.0\ntotalvfs 3\nnumvfs 4\n' >"$conf"
+	out=$("$BUILD/tests/sim/vgpu-sim" --config "$conf" --dev "$d" "$d" 2>&1)
+	expect "numvfs past totalvfs" "$out" "vgpu-sim: $conf: pf 0000:00:02.0: numvfs 4 is more than totalvfs 3"
+	printf 'pf 0000:00:1f.0 pci0000:00/0000:00:1f.0\ntotalvfs 9\n' >"$conf"
+	out=$("$BUILD/tests/sim/vgpu-sim" --config "$conf" --dev "$d" "$d" 2>&1)
+	expect "VFs past the bus" "$out" "vgpu-sim: $conf: pf 0000:00:1f.0: VFs past bus 00 are not simulated"
+	printf 'pf 0000:00:02.0 pci0000:00/0000:00:02.0\ndriver vfio-pci\n' >"$conf"
+	out=$("$BUILD/tests/sim/vgpu-sim" --config "$conf" --dev "$d" "$d" 2>&1)
+	expect "vfio-pci as the PF's driver" "$out" "vgpu-sim: $conf: line 2: bad PF driver name 'vfio-pci'"
+	rm -rf "$conf" "$d"
+}
+
 # The real mdevctl, in a private mount namespace with the simulator over /sys.
 s_mdevctl() {
 	local out
@@ -468,11 +721,15 @@ if [ ! -x "$BUILD/tests/sim/vgpu-sim" ]; then
 fi
 
 CDEV_CONF=$(mktemp)
-trap 'rm -f "$RESULTS" "$CDEV_CONF"' EXIT
+NO_VFIO_CONF=$(mktemp)
+trap 'rm -f "$RESULTS" "$CDEV_CONF" "$NO_VFIO_CONF"' EXIT
 sed 's/^exhausted ENOSPC$/exhausted ENOSPC\ncdev on/' "$here/two-gpus.conf" >"$CDEV_CONF"
+{ cat "$here/sriov.conf"; echo "vfio-pci off"; } >"$NO_VFIO_CONF"
 export SEED_TYPES="$here/seed-mdevctl-types.txt"
 
-scenarios="layout create exhaust remove groups faults block block_term hide two_gpus parent mixed cdev mdevctl with_sim"
+scenarios="layout create exhaust remove groups faults block block_term hide two_gpus parent mixed cdev
+	sriov_layout sriov_bind sriov_enable sriov_block sriov_term sriov_faults sriov_no_vfio gvt_sriov sriov_config
+	mdevctl with_sim"
 selected=${*:-$scenarios}
 for s in $selected; do
 	case $s in
@@ -480,6 +737,10 @@ for s in $selected; do
 	parent) run_sim "$s" s_parent "$here/two-gpus.conf" ;;
 	mixed) run_sim "$s" s_mixed "$here/mixed.conf" ;;
 	cdev) run_sim "$s" s_cdev "$CDEV_CONF" ;;
+	sriov_no_vfio) run_sim "$s" s_sriov_no_vfio "$NO_VFIO_CONF" ;;
+	sriov_config) t_sriov_config ;;
+	gvt_sriov) run_sim "$s" s_gvt_sriov "$here/gvt-sriov.conf" ;;
+	sriov_*) run_sim "$s" "s_$s" "$here/sriov.conf" ;;
 	mdevctl)
 		if command -v mdevctl >/dev/null && command -v unshare >/dev/null; then
 			run_sim "$s" s_mdevctl

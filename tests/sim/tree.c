@@ -257,7 +257,8 @@ node_remove_child (struct node *dir, const char *name)
         node_remove (node_child (dir, name));
 }
 
-/* sysfs modes: dirs 0755, links 0777, attributes by what they support. */
+/* sysfs modes: dirs 0755, links 0777, attributes by what they support
+ * unless their ops say (sriov_numvfs is 0664). */
 mode_t
 node_mode (const struct node *node)
 {
@@ -267,6 +268,8 @@ node_mode (const struct node *node)
                 return 0777;
         if (node->ops == NULL)
                 return 0444;
+        if (node->ops->mode != 0)
+                return node->ops->mode;
         if (node->ops->show != NULL && node->ops->store != NULL)
                 return 0644;
         return node->ops->store != NULL ? 0200 : 0444;

@@ -1,6 +1,6 @@
 /* vgpu-sim: a FUSE filesystem that behaves like the Linux kernel's mdev
- * sysfs for an Intel GVT-g GPU (kernel 6.1), plus real VFIO char nodes in a
- * plain dev directory beside it. It is the test bed of vgpu-toolkit and the
+ * sysfs for an Intel GVT-g GPU and its PCI sysfs for an SR-IOV PF (kernel
+ * 6.1), plus real VFIO char nodes in a plain dev directory beside it. It is the test bed of vgpu-toolkit and the
  * README demo's stand-in for a GPU.
  *
  *   vgpu-sim [--config FILE] --dev DIR [-f|--foreground] [--pidfile F] MOUNTPOINT
@@ -33,6 +33,18 @@
  *   gvt-type ID LOW_MB HIGH_MB FENCES WEIGHT WxH
  *                       shorthand for a GVT-g type: name ID without "i915-",
  *                       cost LOW HIGH FENCES, description as i915 shows it
+ *
+ *   pf ADDR PATH        an SR-IOV PF: devices/PATH (ending in ADDR), bus/pci/devices/ADDR;
+ *                       the keywords below apply to the latest pf
+ *   driver NAME         the PF's driver (default i915), bound at start; its id table
+ *                       also matches the VFs
+ *   vendor|device|class 0xHEX   (defaults 0x8086, 0x4680, 0x030000)
+ *   totalvfs N, vf-offset N, vf-stride N   (defaults 7, 1, 1)
+ *   vf-device 0xHEX     the VFs' device id (default the PF's)
+ *   numvfs N            VFs enabled at start (default 0)
+ *   autoprobe on|off    sriov_drivers_autoprobe at start (default on)
+ *   cdev on|off         VFs bound to vfio-pci get vfio-dev/vfioK/dev and a node
+ *   vfio-pci on|off     (anywhere) whether vfio-pci is loaded (default on)
  */
 
 #include "sim.h"
@@ -59,7 +71,8 @@ static void
 usage (void)
 {
         printf ("Usage: vgpu-sim [--config FILE] --dev DIR [-f|--foreground] [--pidfile FILE] MOUNTPOINT\n"
-                "Simulate the kernel's mdev sysfs for an Intel GVT-g GPU at MOUNTPOINT (FUSE),\n"
+                "Simulate the kernel's mdev sysfs for an Intel GVT-g GPU and its PCI sysfs for\n"
+                "SR-IOV PFs at MOUNTPOINT (FUSE),\n"
                 "with VFIO char nodes under DIR/vfio.\n\n"
                 "  --config FILE   GPU table (default: the seed GPU 0000:00:02.0)\n"
                 "  --dev DIR       directory for vfio/vfio, vfio/N (must exist)\n"
@@ -72,6 +85,7 @@ usage (void)
                 "  delay-create MS | delay-remove MS\n"
                 "  block-remove UUID|all | unblock-remove UUID|all | blocked-view whole|kernel\n"
                 "  hide-iommu-group on|off|UUID\n"
+                "  block-unbind ADDR|all | unblock-unbind ADDR|all | fail-probe ERRNO [COUNT] | fail-probe off\n"
                 "  reset\n");
 }
 
@@ -129,6 +143,7 @@ parse_options (int argc, char **argv, struct options *o)
 static int
 setup (const struct options *o)
 {
+        struct sim_config cfg;
         char err[512] = "";
         struct stat st;
         int r;
@@ -137,12 +152,15 @@ setup (const struct options *o)
                 fprintf (stderr, "vgpu-sim: mount point %s is not a directory\n", o->mountpoint);
                 return -ENOTDIR;
         }
-        r = o->config != NULL ? config_load_file (o->config, &sim.parents, err, sizeof err)
-                              : config_load_default (&sim.parents, err, sizeof err);
+        r = o->config != NULL ? config_load_file (o->config, &cfg, err, sizeof err)
+                              : config_load_default (&cfg, err, sizeof err);
         if (r < 0) {
                 fprintf (stderr, "vgpu-sim: %s\n", err);
                 return r;
         }
+        sim.parents = cfg.parents;
+        sim.pcis = cfg.pfs;
+        sim.vfio_pci = cfg.vfio_pci;
         r = devnodes_init (o->dev, err, sizeof err);
         if (r < 0) {
                 fprintf (stderr, "vgpu-sim: %s\n", err);
@@ -151,6 +169,12 @@ setup (const struct options *o)
         r = mdev_build_tree ();
         if (r < 0) {
                 fprintf (stderr, "vgpu-sim: %s: two parents share one path\n", o->config ? o->config : "config");
+                return r;
+        }
+        r = pci_build_tree ();
+        if (r < 0) {
+                fprintf (stderr, "vgpu-sim: %s: a PF and an mdev parent share one path\n",
+                         o->config ? o->config : "config");
                 return r;
         }
         control_build_tree ();
@@ -177,6 +201,7 @@ main (int argc, char **argv)
         }
         pthread_mutex_lock (&sim.lock);
         mdev_remove_all ();
+        pci_remove_all ();
         pthread_mutex_unlock (&sim.lock);
         devnodes_fini ();
         tree_free ();
