@@ -37,6 +37,13 @@ reset_state() {
 		note "leftover mdev $u: removing"
 		timeout 15 sh -c "echo 1 > $DEVICES/$u/remove" 2>/dev/null
 	done
+	if [ "$(ls /sys/bus/pci/devices/0000:00:02.0 | grep -c '^virtfn')" != 0 ]; then
+		note "leftover VFs: disabling (in the background: a held VF blocks it)"
+		(echo 0 >/sys/bus/pci/devices/0000:00:02.0/sriov_numvfs) 2>/dev/null &
+		i=0
+		while ls /sys/bus/pci/devices/0000:00:02.0 | grep -q '^virtfn' && [ "$i" -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+	fi
+	echo 1 >/sys/bus/pci/devices/0000:00:02.0/sriov_drivers_autoprobe 2>/dev/null
 	rm -rf /run/vgpu-toolkit
 }
 
@@ -56,7 +63,7 @@ gone() { # UUID GROUP: no mdev dir, no node, no iommu group
 k_modules() {
 	vm_load_modules
 	missing=
-	for m in vfio vfio_iommu_type1 mdev mtty mdpy mbochs; do
+	for m in vfio vfio_iommu_type1 mdev mtty mdpy mbochs nvme vfio_pci; do
 		[ -d "/sys/module/$m" ] || missing="$missing $m"
 	done
 	[ -z "$missing" ] || note "not loaded:$missing"
@@ -136,6 +143,149 @@ k_probe_denied() {
 k_raw_remove() {
 	echo 1 >"$DEVICES/$RAW_UUID/remove" || return 1
 	gone "$RAW_UUID" "$RAW_GROUP" && [ "$(counts)" = "$CLEAN" ]
+}
+
+# ---- part 1b: SR-IOV, kernel only (QEMU's NVMe PF at 0000:00:02.0, nvme its driver) ----
+
+PF_ADDR=0000:00:02.0
+PF=/sys/bus/pci/devices/$PF_ADDR
+PCI_DRIVERS=/sys/bus/pci/drivers
+vf_addr() { echo "0000:00:02.$1"; }
+vf_driver() {
+	local l
+	l=$(readlink "/sys/bus/pci/devices/$1/driver") && basename "$l" || echo none
+}
+vf_group() { basename "$(readlink "/sys/bus/pci/devices/$1/iommu_group")"; }
+ms_since() { awk -v a="$1" -v b="$(vmtime now)" 'BEGIN { printf "%.0f", b - a }'; }
+# How often nvme probed ADDR since boot: its probe prints "pci function ADDR".
+nvme_probes() { dmesg | grep -c "nvme.*: pci function $1\$"; }
+# enable_vfs N: echo N > sriov_numvfs, timed into ENABLE_MS
+enable_vfs() {
+	local t0
+	t0=$(vmtime now)
+	echo "$1" >"$PF/sriov_numvfs" || return 1
+	ENABLE_MS=$(ms_since "$t0")
+}
+disable_vfs() {
+	local t0
+	t0=$(vmtime now)
+	echo 0 >"$PF/sriov_numvfs" || return 1
+	DISABLE_MS=$(ms_since "$t0")
+}
+# raw_claim ADDR: the procedure of shared/facts/sriov.md, timed into CLAIM_MS
+raw_claim() {
+	local t0 d
+	t0=$(vmtime now)
+	echo vfio-pci >"/sys/bus/pci/devices/$1/driver_override" || return 1
+	d=$(vf_driver "$1")
+	[ "$d" = none ] || echo "$1" >"$PCI_DRIVERS/$d/unbind" 2>/dev/null || [ "$(vf_driver "$1")" = none ] || return 1
+	echo "$1" >/sys/bus/pci/drivers_probe || return 1
+	CLAIM_MS=$(ms_since "$t0")
+	[ "$(vf_driver "$1")" = vfio-pci ]
+}
+vfs_present() { ls "$PF" | grep -c '^virtfn'; }
+
+k_sriov_pf() {
+	note "PF $PF_ADDR: driver $(vf_driver "$PF_ADDR"), class $(cat "$PF/class"), sriov_totalvfs $(cat "$PF/sriov_totalvfs")," \
+		"sriov_numvfs $(cat "$PF/sriov_numvfs"), autoprobe $(cat "$PF/sriov_drivers_autoprobe"), group $(vf_group "$PF_ADDR")"
+	[ "$(vf_driver "$PF_ADDR")" = nvme ] && [ "$(cat "$PF/sriov_totalvfs")" = 7 ] &&
+		[ "$(cat "$PF/sriov_numvfs")" = 0 ] && [ "$(cat "$PF/sriov_drivers_autoprobe")" = 1 ] &&
+		[ -d "$PCI_DRIVERS/vfio-pci" ]
+}
+
+# autoprobe 1: seven VFs, each with its own IOMMU group, each probed by the PF's driver.
+k_sriov_enable_autoprobe() {
+	local i a groups="" probed=0
+	enable_vfs 7 || return 1
+	note "enable 7 with autoprobe 1: $ENABLE_MS ms"
+	for i in 1 2 3 4 5 6 7; do
+		a=$(vf_addr "$i")
+		[ "$(basename "$(readlink "$PF/virtfn$((i - 1))")")" = "$a" ] || { note "virtfn$((i - 1)) is not $a"; return 1; }
+		[ "$(basename "$(readlink "/sys/bus/pci/devices/$a/physfn")")" = "$PF_ADDR" ] || return 1
+		groups="$groups $(vf_group "$a")"
+		[ "$(nvme_probes "$a")" -ge 1 ] && probed=$((probed + 1))
+	done
+	note "VF groups:$groups; nvme probed $probed of 7 (drivers now: $(for i in 1 2 3 4 5 6 7; do vf_driver "$(vf_addr "$i")"; done | tr '\n' ' '))"
+	[ "$(echo $groups | tr ' ' '\n' | sort -u | wc -l)" = 7 ] && [ "$probed" = 7 ] && [ "$(cat "$PF/sriov_numvfs")" = 7 ]
+}
+
+k_sriov_raw_claim() {
+	local a g
+	a=$(vf_addr 1)
+	raw_claim "$a" || { note "claim of $a: driver $(vf_driver "$a")"; return 1; }
+	g=$(vf_group "$a")
+	RAW_VF_GROUP=$g
+	note "claim of $a (override, unbind, drivers_probe): $CLAIM_MS ms; group $g, /dev/vfio/$g $(node_numbers "/dev/vfio/$g"), class $(cat "/sys/class/vfio/$g/dev")"
+	vfio-probe "$g" "$a" >/tmp/vf-probe.out 2>&1
+	sed 's/^/# /' /tmp/vf-probe.out
+	[ "$(node_numbers "/dev/vfio/$g")" = "$(cat "/sys/class/vfio/$g/dev")" ] &&
+		grep -q "^vfio-probe: GROUP_GET_DEVICE_FD $a ok" /tmp/vf-probe.out && grep -q '^vfio-probe: all ok' /tmp/vf-probe.out
+}
+
+# Unbinding a held VF from vfio-pci blocks, with the device lock held: the driver link is gone
+# at once, the group node and vfio-dev stay, and a driver_override read waits too.
+k_sriov_raw_held() {
+	local a=$(vf_addr 1) g=$RAW_VF_GROUP holder unbinder reader r=0 t0
+	vfio-probe --hold 4 "$g" "$a" >/tmp/vf-hold.out 2>&1 &
+	holder=$!
+	i=0
+	while ! grep -q holding /tmp/vf-hold.out && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	t0=$(vmtime now)
+	(echo "$a" >"$PCI_DRIVERS/vfio-pci/unbind" && echo "unbind ok after $(ms_since "$t0") ms" >/tmp/vf-unbind.out) &
+	unbinder=$!
+	sleep 1
+	(cat "/sys/bus/pci/devices/$a/driver_override" >/tmp/vf-override.out) &
+	reader=$!
+	sleep 0.5
+	note "while held: unbind $(kill -0 $unbinder 2>/dev/null && echo blocked || echo returned), driver $(vf_driver "$a")," \
+		"/dev/vfio: $(ls /dev/vfio | tr '\n' ' ')vfio-dev: $(ls "/sys/bus/pci/devices/$a/vfio-dev" 2>&1)," \
+		"driver_override read $(kill -0 $reader 2>/dev/null && echo waits || echo returned)"
+	kill -0 "$unbinder" 2>/dev/null && kill -0 "$reader" 2>/dev/null || r=1
+	[ "$(vf_driver "$a")" = none ] && [ -c "/dev/vfio/$g" ] && [ -d "/sys/bus/pci/devices/$a/vfio-dev" ] || r=1
+	wait "$holder"
+	wait "$unbinder"
+	wait "$reader"
+	note "after the holder exits: $(cat /tmp/vf-unbind.out), driver_override $(cat /tmp/vf-override.out), /dev/vfio: $(ls /dev/vfio | tr '\n' ' ')"
+	dmesg | grep -i 'vfio-pci.*\(blocked\|released\)' | tail -2 | sed 's/^/# dmesg: /'
+	[ "$r" = 0 ] && [ ! -e "/dev/vfio/$g" ] && [ ! -e "/sys/class/vfio/$g" ] && grep -q 'unbind ok' /tmp/vf-unbind.out
+}
+
+# Given back: driver_override cleared, drivers_probe hands it to nvme again (which lets it go soon
+# after: QEMU's VFs stay offline, so nvme's probe gives up; its "pci function" line proves it bound).
+k_sriov_raw_giveback() {
+	local a=$(vf_addr 1) before t0
+	before=$(nvme_probes "$a")
+	t0=$(vmtime now)
+	echo >"/sys/bus/pci/devices/$a/driver_override" && echo "$a" >/sys/bus/pci/drivers_probe || return 1
+	note "give back: $(ms_since "$t0") ms; driver_override $(cat "/sys/bus/pci/devices/$a/driver_override"), driver $(vf_driver "$a"), nvme probes $before -> $(nvme_probes "$a")"
+	[ "$(cat "/sys/bus/pci/devices/$a/driver_override")" = "(null)" ] && [ "$(nvme_probes "$a")" = $((before + 1)) ]
+}
+
+k_sriov_disable() {
+	disable_vfs || return 1
+	note "disable: $DISABLE_MS ms; PCI functions left: $(ls /sys/bus/pci/devices | tr '\n' ' ')"
+	[ "$(vfs_present)" = 0 ] && [ ! -e "/sys/bus/pci/devices/$(vf_addr 1)" ] && [ "$(cat "$PF/sriov_numvfs")" = 0 ]
+}
+
+# autoprobe 0: no driver takes the new VFs; a claim needs no unbind; a given-back VF stays unbound.
+k_sriov_enable_noautoprobe() {
+	local a=$(vf_addr 2) i before drivers
+	echo 0 >"$PF/sriov_drivers_autoprobe" || return 1
+	before=$(dmesg | grep -c 'nvme.*: pci function')
+	enable_vfs 7 || return 1
+	drivers=$(for i in 1 2 3 4 5 6 7; do vf_driver "$(vf_addr "$i")"; done | sort -u)
+	note "enable 7 with autoprobe 0: $ENABLE_MS ms; drivers: $drivers; nvme probes $before -> $(dmesg | grep -c 'nvme.*: pci function')"
+	[ "$drivers" = none ] && [ "$(dmesg | grep -c 'nvme.*: pci function')" = "$before" ] || return 1
+	raw_claim "$a" || return 1
+	note "claim of $a with autoprobe 0: $CLAIM_MS ms"
+	echo "$a" >"$PCI_DRIVERS/vfio-pci/unbind" && echo >"/sys/bus/pci/devices/$a/driver_override" &&
+		echo "$a" >/sys/bus/pci/drivers_probe || return 1
+	note "given back with autoprobe 0: driver $(vf_driver "$a"), driver_override $(cat "/sys/bus/pci/devices/$a/driver_override")"
+	[ "$(vf_driver "$a")" = none ] || return 1
+	disable_vfs || return 1
+	note "disable: $DISABLE_MS ms"
+	echo 1 >"$PF/sriov_drivers_autoprobe"
+	[ "$(vfs_present)" = 0 ]
 }
 
 # ---- part 2: the project's binaries ----
@@ -454,13 +604,23 @@ c6_cleanup() {
 }
 
 vm_setup
-check "modules vfio vfio_iommu_type1 mdev mtty mdpy mbochs load" k_modules
+check "modules vfio vfio_iommu_type1 mdev mtty mdpy mbochs nvme vfio_pci load" k_modules
 check "parents mtty mdpy mbochs appear with their types ($CLEAN)" k_parents
 check "raw sysfs create of mtty-2 gives a group node matching /sys/class/vfio/N/dev" k_raw_create
 check "crun runs a busybox container (cgroup2, --no-pivot)" k_crun_hello
 check "VFIO ioctls from a container given the nodes by config.json" k_probe_allowed
 check "a node mknod'ed into a container without a cgroup allow: open EPERM" k_probe_denied
 check "raw sysfs remove: mdev, node and iommu group gone, counts back" k_raw_remove
+check "SR-IOV PF $PF_ADDR under nvme: sriov_totalvfs 7, none enabled, autoprobe 1, vfio-pci loaded" k_sriov_pf
+check "enable 7 VFs with autoprobe 1: virtfn/physfn links, one IOMMU group each, nvme probed each" k_sriov_enable_autoprobe
+check "raw claim of a VF (driver_override, unbind, drivers_probe): vfio-pci, node matches sysfs, ioctls by PCI address" \
+	k_sriov_raw_claim
+check "unbind of a held VF blocks with the device lock: driver link gone, node stays, driver_override read waits" \
+	k_sriov_raw_held
+check "give back: driver_override cleared, drivers_probe hands the VF to nvme again" k_sriov_raw_giveback
+check "disable: every VF gone" k_sriov_disable
+check "enable 7 with autoprobe 0: no driver; claim without unbind; a given-back VF stays unbound; disable" \
+	k_sriov_enable_noautoprobe
 reset_state
 check "vgpuctl types matches sysfs (and mdevctl types)" c1_types
 check "hook createRuntime --type mtty-2: the container opens its group and the VFIO ioctls work" c2_hook_container

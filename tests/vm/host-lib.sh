@@ -131,7 +131,7 @@ vm_copy_modules() {
 	local stage=$1 m ko name
 	mkdir -p "$stage/lib/modules/vm"
 	: >"$stage/vm/modules.order"
-	for ko in $(for m in vfio vfio_iommu_type1 mdev; do
+	for ko in $(for m in vfio vfio_iommu_type1 mdev nvme vfio_pci; do
 		modprobe -S "$KVER" --show-depends "$m" | awk '$1 == "insmod" { print $2 }'
 	done); do
 		name=$(basename "$ko")
@@ -193,10 +193,14 @@ vm_boot() {
 	: >"$results"
 	: >"$log"
 	t0=$(vm_now)
+	# q35 with an emulated VT-d, and QEMU's NVMe controller as an SR-IOV PF where an iGPU sits
+	# (0000:00:02.0, seven VFs at 00:02.1-7): see shared/facts/sriov.md.
 	qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 2 -nographic -monitor none -nic none \
+		-machine q35 -vga none -device intel-iommu -device nvme-subsys,id=subsys0 \
+		-device nvme,serial=deadbeef,subsys=subsys0,bus=pcie.0,addr=0x2,sriov_max_vfs=7,sriov_vq_flexible=14,sriov_vi_flexible=7 \
 		-no-reboot -kernel "$KIMAGE" -initrd "$initrd" \
 		-serial "file:$log" -serial "file:$results" \
-		-append "console=ttyS0 panic=1 loglevel=4 vfio.enable_unsafe_noiommu_mode=1 $extra" \
+		-append "console=ttyS0 panic=1 loglevel=4 intel_iommu=on vfio.enable_unsafe_noiommu_mode=1 $extra" \
 		</dev/null >"$work/qemu.out" 2>&1 &
 	qemu_pid=$!
 	echo "vm: booted qemu pid $qemu_pid (timeout $limit s, host load $(cut -d" " -f1-3 /proc/loadavg)), console log $log"

@@ -5,9 +5,10 @@
  * model, device fd, device info) and prints one line per step, so the guest script can check
  * each. Built static on the host: the container rootfs has no libc.
  *
- * Usage: vfio-probe [--hold SECONDS] GROUP|auto [UUID]
+ * Usage: vfio-probe [--hold SECONDS] GROUP|auto [DEVICE]
  *   auto takes the only numeric entry of /dev/vfio (what a container sees after injection);
- *   without UUID the device is the one named by env VGPU_MDEV_UUID (set by precreate and CDI).
+ *   DEVICE is what GROUP_GET_DEVICE_FD takes: an mdev's UUID or a VF's PCI address; without it
+ *   the device is the one named by env VGPU_MDEV_UUID (set by precreate and CDI).
  *   --hold keeps the device fd open that long after the last step: it makes mdev remove block.
  * Exit: 0 every step ok, 1 a step failed, 2 usage. A failed open prints `open PATH: ENAME`.
  */
@@ -180,8 +181,8 @@ main (int argc, char **argv)
         }
         uuid = argc - i == 2 ? argv[i + 1] : getenv ("VGPU_MDEV_UUID");
         if (argc - i < 1 || argc - i > 2 || uuid == NULL) {
-                fprintf (stderr, "usage: vfio-probe [--hold SECONDS] GROUP|auto [UUID]\n"
-                                 "       (UUID defaults to env VGPU_MDEV_UUID)\n");
+                fprintf (stderr, "usage: vfio-probe [--hold SECONDS] GROUP|auto [DEVICE]\n"
+                                 "       (DEVICE: an mdev UUID or a PCI address; default env VGPU_MDEV_UUID)\n");
                 return 2;
         }
         if (strcmp (argv[i], "auto") != 0)
@@ -190,6 +191,6 @@ main (int argc, char **argv)
                 printf ("vfio-probe: no single group in /dev/vfio\n");
                 return 1;
         }
-        printf ("vfio-probe: group %s uuid %s\n", group, uuid);
+        printf ("vfio-probe: group %s device %s\n", group, uuid);
         return probe (group, uuid, hold);
 }
