@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "device.h"
+#include "host.h"
 #include "policy.h"
 #include "util.h"
 

@@ -182,7 +182,7 @@ keep_slots (const vgpu_roots_t *roots, const char *scope, const vgpu_record_t *s
 
                         if (keep[s] || slots[s].state != VGPU_RECORD_ACTIVE ||
                             strcmp (slots[s].type, want[w].type) != 0 ||
-                            vgpu_mdev_lookup (roots, slots[s].uuid, &m, NULL) < 0)
+                            vgpu_device_lookup (roots, slots[s].backend, slots[s].device, &m, NULL) < 0)
                                 continue; /* a slot whose mdev is gone is released below */
                         pool_index (&slots[s], scope, &idx);
                         r = pool_push (pool, idx, &m, err);
@@ -240,7 +240,8 @@ shrink (const vgpu_cdi_opts_t *o, const vgpu_record_t *slots, size_t k, const bo
                                         &e) < 0 &&
                     !release_err->code)
                         *release_err = e;
-                vgpu_mdevctl_undefine (o->mdevctl_dir, slots[s].parent, slots[s].uuid, NULL);
+                if (slots[s].backend == VGPU_BACKEND_MDEV)
+                        vgpu_mdevctl_undefine (o->mdevctl_dir, slots[s].parent, slots[s].uuid, NULL);
         }
 }
 
@@ -284,6 +285,8 @@ vgpu_cdi_pool_sync (const vgpu_cdi_opts_t *o, const char *scope, const vgpu_cdi_
                 return r;
         shrink (o, recs, k, keep, release_err);
         for (size_t i = 0; o->persist && i < pool->n; i++) {
+                if (pool->m[i].mdev.backend != VGPU_BACKEND_MDEV)
+                        continue; /* mdevctl knows no VFs */
                 r = vgpu_mdevctl_define (o->mdevctl_dir, pool->m[i].mdev.parent, pool->m[i].mdev.uuid,
                                          pool->m[i].mdev.type, /* autostart= */ true, err);
                 if (r < 0)
@@ -292,8 +295,9 @@ vgpu_cdi_pool_sync (const vgpu_cdi_opts_t *o, const char *scope, const vgpu_cdi_
         return 0;
 }
 
-/* The active mdevs that the pool owns or that nobody in the ledger owns
- * (made by mdevctl or by hand); container and claim mdevs stay theirs. */
+/* The active devices that the pool owns, and the mdevs that nobody in the
+ * ledger owns (made by mdevctl or by hand); container and claim devices stay
+ * theirs, and so does a VF someone else bound to vfio-pci. */
 int
 vgpu_cdi_pool_adopt (const vgpu_cdi_opts_t *o, const char *scope, vgpu_cdi_pool_t *pool, vgpu_error_t *err)
 {
@@ -308,7 +312,7 @@ vgpu_cdi_pool_adopt (const vgpu_cdi_opts_t *o, const char *scope, vgpu_cdi_pool_
                 return lock;
         r = vgpu_ledger_snapshot (&o->roots, &recs, &n_recs, err);
         if (r == 0)
-                r = vgpu_mdev_list (&o->roots, &mdevs, &n, err);
+                r = vgpu_device_list (&o->roots, &mdevs, &n, err);
         for (int pass = 0; r == 0 && pass < 2; pass++)
                 for (size_t i = 0; r == 0 && i < n; i++) {
                         const vgpu_record_t *rec = NULL;
@@ -322,19 +326,23 @@ vgpu_cdi_pool_adopt (const vgpu_cdi_opts_t *o, const char *scope, vgpu_cdi_pool_
                         if (pass == 0 && rec && rec->state == VGPU_RECORD_ACTIVE && pool_index (rec, scope, &idx)) {
                                 r = pool_push (pool, idx, &mdevs[i], err);
                                 next = idx >= next ? idx + 1 : next;
-                        } else if (pass == 1 && !rec)
+                        } else if (pass == 1 && !rec && mdevs[i].backend == VGPU_BACKEND_MDEV)
                                 r = pool_push (pool, next++, &mdevs[i], err);
                 }
         return r;
 }
 
+/* Whether a spec names the record's device: an mdev by its UUID, a VF by
+ * its address. */
 static bool
-names_uuid (const vgpu_cdi_spec_t *spec, const char *uuid)
+names_uuid (const vgpu_cdi_spec_t *spec, const vgpu_record_t *rec)
 {
-        for (size_t i = 0; spec && i < spec->n_devices; i++) {
-                const char *u = vgpu_cdi_device_env (&spec->devices[i], "VGPU_MDEV_UUID");
+        const char *var = rec->backend == VGPU_BACKEND_VF ? "VGPU_VF_ADDRESS" : "VGPU_MDEV_UUID";
 
-                if (u && strcmp (u, uuid) == 0)
+        for (size_t i = 0; spec && i < spec->n_devices; i++) {
+                const char *u = vgpu_cdi_device_env (&spec->devices[i], var);
+
+                if (u && strcmp (u, rec->device) == 0)
                         return true;
         }
         return false;
@@ -357,14 +365,14 @@ vgpu_cdi_pool_release_named (const vgpu_cdi_opts_t *o, const char *scope, const 
                 vgpu_error_t e = { 0 };
                 unsigned idx;
 
-                if (!pool_index (&recs[j], scope, &idx) || !names_uuid (old, recs[j].uuid) ||
-                    names_uuid (keep, recs[j].uuid))
+                if (!pool_index (&recs[j], scope, &idx) || !names_uuid (old, &recs[j]) || names_uuid (keep, &recs[j]))
                         continue;
                 if (vgpu_release_owner (&o->roots, &recs[j].owner, VGPU_RELEASE_ADMIN, VGPU_RELEASE_TIMEOUT_MS, NULL,
                                         &e) < 0 &&
                     !first.code)
                         first = e;
-                vgpu_mdevctl_undefine (o->mdevctl_dir, recs[j].parent, recs[j].uuid, NULL);
+                if (recs[j].backend == VGPU_BACKEND_MDEV)
+                        vgpu_mdevctl_undefine (o->mdevctl_dir, recs[j].parent, recs[j].uuid, NULL);
         }
         if (r == 0 && first.code) {
                 *err = first;

@@ -98,15 +98,16 @@ static const vgpu_cli_command_t by_status = { "", "< OCI-STATE", stage_help, "",
 static const vgpu_cli_t cli = {
         .prog = PROG,
         .usage = "[OPTIONS] [STAGE] < OCI-STATE (or config.json for precreate)",
-        .summary = "Give the container an Intel GVT-g vGPU (a fresh mdev) and release it on poststop.\n"
+        .summary = "Give the container an Intel vGPU (a fresh GVT-g mdev, or an SR-IOV VF: --type vf)\n"
+                   "and release it on poststop.\n"
                    "The request comes from --type, the annotation intel.com/vgpu (+ .parent,\n"
                    ".min-resolution) or env INTEL_VGPU.  Without a STAGE the stage follows the\n"
                    "state's status (hooks.d).",
         .command_word = "stage",
         .options = long_opts,
         .globals = "type parent release-timeout-ms no-cgroup accept-env unbound-after log config",
-        .globals_help = "  --type TYPE|auto      request this type (CDI specs pass it)\n"
-                        "  --parent PCI-ADDRESS  restrict to one parent device\n"
+        .globals_help = "  --type TYPE|auto      request this type (CDI specs pass it; vf: an SR-IOV VF)\n"
+                        "  --parent PCI-ADDRESS  restrict to one parent device (a GVT-g GPU or an SR-IOV PF)\n"
                         "  --accept-env          env INTEL_VGPU in the container is a request too\n"
                         "  --unbound-after S     a precreate allocation no later stage bound within S\n"
                         "                        seconds is a failed create's (default 120)\n"

@@ -8,8 +8,10 @@
 #include <time.h>
 
 #include "cgroup.h"
+#include "host.h"
 #include "inject.h"
 #include "json.h"
+#include "pci.h"
 #include "plan.h"
 #include "util.h"
 
@@ -74,6 +76,13 @@ owner_records (vgpu_ledger_t *l, const vgpu_owner_t *owner, vgpu_record_t **ret,
         return 0;
 }
 
+/* "mdev <uuid>" or "VF <address>", for messages. */
+static const char *
+device_of (const vgpu_record_t *rec, char buf[VGPU_DEVICE_DISPLAY_MAX])
+{
+        return vgpu_device_display (rec->backend, rec->device, buf);
+}
+
 static const char *
 display (const vgpu_record_t *rec, char buf[VGPU_OWNER_DISPLAY_MAX])
 {
@@ -105,13 +114,13 @@ static int
 revoke_access (const vgpu_roots_t *roots, const vgpu_record_t *rec, vgpu_error_t *err)
 {
         vgpu_node_t nodes[VGPU_PLAN_MAX_NODES];
-        char who[VGPU_OWNER_DISPLAY_MAX];
+        char who[VGPU_OWNER_DISPLAY_MAX], dev[VGPU_DEVICE_DISPLAY_MAX];
         vgpu_plan_t plan;
         vgpu_mdev_t m;
         size_t n;
         int r;
 
-        if (vgpu_mdev_lookup (roots, rec->uuid, &m, NULL) < 0)
+        if (vgpu_device_lookup (roots, rec->backend, rec->device, &m, NULL) < 0)
                 return 0; /* gone already: nothing to reach */
         r = vgpu_plan_build (roots, &m, 1, &plan, err);
         if (r < 0)
@@ -121,8 +130,8 @@ revoke_access (const vgpu_roots_t *roots, const vgpu_record_t *rec, vgpu_error_t
         if (r == 0)
                 r = vgpu_inject_remove (rec->pid, nodes, n, err);
         if (r < 0)
-                return vgpu_error_prefix (err, "container %s (pid %d) keeps mdev %s: taking its access away failed",
-                                          display (rec, who), (int) rec->pid, rec->uuid);
+                return vgpu_error_prefix (err, "container %s (pid %d) keeps %s: taking its access away failed",
+                                          display (rec, who), (int) rec->pid, device_of (rec, dev));
         return 0;
 }
 
@@ -131,7 +140,7 @@ revoke_access (const vgpu_roots_t *roots, const vgpu_record_t *rec, vgpu_error_t
 static int
 release_record (const vgpu_roots_t *roots, vgpu_ledger_t *l, vgpu_record_t *rec, unsigned timeout_ms, vgpu_error_t *err)
 {
-        char who[VGPU_OWNER_DISPLAY_MAX];
+        char who[VGPU_OWNER_DISPLAY_MAX], dev[VGPU_DEVICE_DISPLAY_MAX];
         int r;
 
         if (rec->state != VGPU_RECORD_RELEASING) {
@@ -142,14 +151,15 @@ release_record (const vgpu_roots_t *roots, vgpu_ledger_t *l, vgpu_record_t *rec,
         }
         vgpu_crashpoint ("after-mark-releasing");
         vgpu_ledger_unlock (l);
-        r = vgpu_mdev_remove (roots, rec->uuid, timeout_ms, err);
+        r = vgpu_device_give_back (roots, rec->backend, rec->device, timeout_ms, err);
         if (vgpu_ledger_lock (l, r < 0 ? NULL : err) < 0 && r == 0)
                 return -EIO;
         if (r == -ETIMEDOUT || r == -EBUSY)
                 return vgpu_error_set (err, -r,
-                                       "mdev %s of %s is still open after %u ms: marked releasing, `vgpuctl gc` "
-                                       "removes it once the holder closes it",
-                                       rec->uuid, display (rec, who), timeout_ms);
+                                       "%s of %s is still open after %u ms: marked releasing, `vgpuctl gc` "
+                                       "%s once the holder closes it",
+                                       device_of (rec, dev), display (rec, who), timeout_ms,
+                                       rec->backend == VGPU_BACKEND_VF ? "gives it back" : "removes it");
         if (r < 0)
                 return r;
         vgpu_crashpoint ("after-remove");
@@ -162,7 +172,7 @@ static int
 release_as (const vgpu_roots_t *roots, vgpu_ledger_t *l, vgpu_record_t *rec, vgpu_release_mode_t mode,
             unsigned timeout_ms, vgpu_error_t *err)
 {
-        char who[VGPU_OWNER_DISPLAY_MAX];
+        char who[VGPU_OWNER_DISPLAY_MAX], dev[VGPU_DEVICE_DISPLAY_MAX];
         int r;
 
         if (mode != VGPU_RELEASE_ROLLBACK && held_live (rec)) {
@@ -170,9 +180,9 @@ release_as (const vgpu_roots_t *roots, vgpu_ledger_t *l, vgpu_record_t *rec, vgp
                         return 1;
                 if (mode == VGPU_RELEASE_ADMIN)
                         return vgpu_error_set (err, EBUSY,
-                                               "%s is running (pid %d) and holds mdev %s: stop it first, or --force "
+                                               "%s is running (pid %d) and holds %s: stop it first, or --force "
                                                "(its nodes and device access are taken away first)",
-                                               display (rec, who), (int) rec->pid, rec->uuid);
+                                               display (rec, who), (int) rec->pid, device_of (rec, dev));
                 r = revoke_access (roots, rec, err);
                 if (r < 0)
                         return r;
@@ -180,29 +190,44 @@ release_as (const vgpu_roots_t *roots, vgpu_ledger_t *l, vgpu_record_t *rec, vgp
         return release_record (roots, l, rec, timeout_ms, err);
 }
 
-/* Undo the mdevs this call created (newest first) and their records. */
+/* Undo the devices this call made or claimed (newest first) and their
+ * records. */
 static void
 rollback (const vgpu_roots_t *roots, vgpu_ledger_t *l, const vgpu_mdev_t *made, size_t n)
 {
         while (n-- > 0) {
-                if (vgpu_mdev_remove (roots, made[n].uuid, VGPU_RELEASE_TIMEOUT_MS, NULL) == 0)
+                if (vgpu_device_give_back (roots, made[n].backend, made[n].name, VGPU_RELEASE_TIMEOUT_MS, NULL) == 0)
                         vgpu_ledger_del (l, made[n].uuid, NULL);
         }
+}
+
+/* A ledger id is taken while any record has it (a VF's, even releasing). */
+static bool
+taken_in_ledger (const char *uuid, void *ctx)
+{
+        vgpu_record_t rec;
+
+        return vgpu_ledger_get (ctx, uuid, &rec, NULL) != -ENOENT;
 }
 
 static int
 allocate_one (const vgpu_roots_t *roots, vgpu_ledger_t *l, const vgpu_choice_t *c, const vgpu_owner_info_t *who,
               const char *request, vgpu_mdev_t *ret, vgpu_error_t *err)
 {
+        const vgpu_backend_t *backend = vgpu_backend (c->parent->backend);
         vgpu_record_t rec = {
                 .owner = who->owner, .group = -1, .state = VGPU_RECORD_CREATING, .pid = who->pid, .holder = getpid ()
         };
+        vgpu_mdev_t picked;
         int r;
 
-        if (who->uuid)
-                vgpu_copy (rec.uuid, sizeof rec.uuid, who->uuid); /* normalised by vgpu_allocate */
-        else
-                vgpu_uuid_new (rec.uuid);
+        /* who->uuid is normalised by vgpu_allocate */
+        r = backend->pick (roots, c->parent->name, c->type->id, who->uuid, taken_in_ledger, l, &picked, err);
+        if (r < 0)
+                return r;
+        vgpu_copy (rec.uuid, sizeof rec.uuid, picked.uuid);
+        rec.backend = picked.backend;
+        vgpu_copy (rec.device, sizeof rec.device, picked.name);
         snprintf (rec.request, sizeof rec.request, "%s", request);
         snprintf (rec.parent, sizeof rec.parent, "%s", c->parent->name);
         snprintf (rec.type, sizeof rec.type, "%s", c->type->id);
@@ -214,13 +239,14 @@ allocate_one (const vgpu_roots_t *roots, vgpu_ledger_t *l, const vgpu_choice_t *
         if (r < 0)
                 return r;
         vgpu_crashpoint ("after-record");
-        /* The kernel's create takes its time: other allocations go on
-         * meanwhile; the record (creating, by a live holder) is ours, and
-         * the kernel's ENOSPC judges a race for the last instance. */
+        /* The kernel's create (a VF's claim) takes its time: other
+         * allocations go on meanwhile; the record (creating, by a live
+         * holder) is ours, so no other pick takes its id, and the kernel's
+         * ENOSPC judges a race for the last mdev instance. */
         vgpu_ledger_unlock (l);
-        r = vgpu_mdev_create (roots, rec.parent, rec.type, rec.uuid, VGPU_CREATE_TIMEOUT_MS, ret, err);
+        r = backend->make (roots, &picked, VGPU_CREATE_TIMEOUT_MS, ret, err);
         if (vgpu_ledger_lock (l, r < 0 ? NULL : err) < 0 && r == 0) {
-                vgpu_mdev_remove (roots, rec.uuid, VGPU_RELEASE_TIMEOUT_MS, NULL);
+                backend->give_back (roots, picked.name, VGPU_RELEASE_TIMEOUT_MS, NULL);
                 r = -EIO;
         }
         if (r < 0) {
@@ -234,7 +260,7 @@ allocate_one (const vgpu_roots_t *roots, vgpu_ledger_t *l, const vgpu_choice_t *
         rec.holder_start = 0;
         r = vgpu_ledger_put (l, &rec, err);
         if (r < 0) {
-                vgpu_mdev_remove (roots, rec.uuid, VGPU_RELEASE_TIMEOUT_MS, NULL);
+                backend->give_back (roots, rec.device, VGPU_RELEASE_TIMEOUT_MS, NULL);
                 vgpu_ledger_del (l, rec.uuid, NULL);
                 return r;
         }
@@ -255,8 +281,8 @@ stale_reason (const vgpu_roots_t *roots, const vgpu_record_t *rec, unsigned unbo
         case VGPU_RECORD_RELEASING: return "release pending";
         default: break;
         }
-        if (vgpu_mdev_lookup (roots, rec->uuid, &m, NULL) < 0)
-                return "mdev already gone";
+        if (vgpu_device_lookup (roots, rec->backend, rec->device, &m, NULL) < 0)
+                return rec->backend == VGPU_BACKEND_VF ? "VF no longer under vfio-pci" : "mdev already gone";
         if (rec->owner.kind != VGPU_OWNER_CONTAINER && rec->owner.kind != VGPU_OWNER_VGPUCTL)
                 return NULL; /* CDI pools and claims are released by vgpu-cdi */
         if (rec->pid > 0)
@@ -306,7 +332,7 @@ sort_container (const vgpu_roots_t *roots, vgpu_ledger_t *l, const vgpu_owner_in
                 vgpu_record_t *mine, size_t *ret_n, vgpu_error_t *err)
 {
         _cleanup_free_ vgpu_record_t *recs = NULL;
-        char id[VGPU_OWNER_DISPLAY_MAX];
+        char id[VGPU_OWNER_DISPLAY_MAX], dev[VGPU_DEVICE_DISPLAY_MAX];
         size_t n = 0, k = 0;
         int r = owner_records (l, &who->owner, &recs, &n, err);
 
@@ -320,9 +346,9 @@ sort_container (const vgpu_roots_t *roots, vgpu_ledger_t *l, const vgpu_owner_in
                                                display (rec, id));
                 if (rec->pid > 0 && held_live (rec) && rec->pid != who->pid)
                         return vgpu_error_set (err, EEXIST,
-                                               "container %s: another live container with this id (pid %d) holds mdev "
-                                               "%s; container ids must be unique on a host",
-                                               display (rec, id), (int) rec->pid, rec->uuid);
+                                               "container %s: another live container with this id (pid %d) holds %s; "
+                                               "container ids must be unique on a host",
+                                               display (rec, id), (int) rec->pid, device_of (rec, dev));
                 if (rec->state == VGPU_RECORD_CREATING || (rec->pid > 0 && !held_live (rec))) {
                         r = release_record (roots, l, rec, VGPU_RELEASE_TIMEOUT_MS, NULL);
                         r = r == -ETIMEDOUT || r == -EBUSY ? 0 : r; /* gc finishes it; a fresh one is made */
@@ -347,7 +373,7 @@ existing (const vgpu_roots_t *roots, vgpu_ledger_t *l, const vgpu_owner_info_t *
           vgpu_mdev_t *ret, size_t *ret_n, vgpu_error_t *err)
 {
         _cleanup_free_ vgpu_record_t *recs = calloc (VGPU_ALLOC_MAX, sizeof *recs);
-        char id[VGPU_OWNER_DISPLAY_MAX];
+        char id[VGPU_OWNER_DISPLAY_MAX], dev[VGPU_DEVICE_DISPLAY_MAX];
         size_t n = 0;
         int r;
 
@@ -365,13 +391,13 @@ existing (const vgpu_roots_t *roots, vgpu_ledger_t *l, const vgpu_owner_info_t *
         }
         for (size_t i = 0; r == 0 && i < n; i++) {
                 if (who->uuid && strcmp (recs[i].uuid, who->uuid) != 0)
-                        return vgpu_error_set (err, EEXIST, "owner %s already holds mdev %s, not %s",
-                                               display (&recs[i], id), recs[i].uuid, who->uuid);
+                        return vgpu_error_set (err, EEXIST, "owner %s already holds %s, not %s", display (&recs[i], id),
+                                               device_of (&recs[i], dev), who->uuid);
                 if (recs[i].state != VGPU_RECORD_ACTIVE)
-                        return vgpu_error_set (err, EBUSY, "owner %s has mdev %s in state %s; run `vgpuctl gc`",
-                                               display (&recs[i], id), recs[i].uuid,
+                        return vgpu_error_set (err, EBUSY, "owner %s has %s in state %s; run `vgpuctl gc`",
+                                               display (&recs[i], id), device_of (&recs[i], dev),
                                                vgpu_record_state_name (recs[i].state));
-                r = vgpu_mdev_lookup (roots, recs[i].uuid, &ret[i], err);
+                r = vgpu_device_lookup (roots, recs[i].backend, recs[i].device, &ret[i], err);
                 if (r < 0)
                         return vgpu_error_prefix (err, "owner %s holds a ledger record", display (&recs[i], id));
         }
@@ -512,23 +538,45 @@ vgpu_release_owner (const vgpu_roots_t *roots, const vgpu_owner_t *owner, vgpu_r
         return first;
 }
 
+/* The ledger id a user names: an mdev's UUID, or a VF's PCI address (then
+ * also in addr, "" otherwise). */
+static int
+named_id (const char *name, char id[VGPU_UUID_LEN + 1], char addr[VGPU_PCI_ADDR_LEN + 1], vgpu_error_t *err)
+{
+        addr[0] = '\0';
+        if (vgpu_uuid_valid (name))
+                return vgpu_uuid_normalise (name, id, err);
+        if (vgpu_pci_addr_normalise (name, "device", addr, NULL) == 0) {
+                vgpu_vf_id (addr, id);
+                return 0;
+        }
+        return vgpu_error_set (err, EINVAL, "\"%.64s\" is neither an mdev's UUID nor a VF's PCI address", name);
+}
+
 int
 vgpu_release_uuid (const vgpu_roots_t *roots, const char *uuid, vgpu_release_mode_t mode, unsigned timeout_ms,
                    vgpu_error_t *err)
 {
         _cleanup_ledger_ vgpu_ledger_t l = { -1, -1 };
-        char id[VGPU_UUID_LEN + 1];
+        char id[VGPU_UUID_LEN + 1], addr[VGPU_PCI_ADDR_LEN + 1];
         vgpu_record_t rec;
         vgpu_mdev_t m;
         int r;
 
-        r = vgpu_uuid_normalise (uuid, id, err);
+        r = named_id (uuid, id, addr, err);
         if (r < 0)
                 return r;
         r = vgpu_ledger_open (roots, &l, err);
         if (r < 0)
                 return r;
         r = vgpu_ledger_get (&l, id, &rec, err);
+        if ((r == -ENOENT || r == -EMEDIUMTYPE) && addr[0])
+                return vgpu_device_lookup (roots, VGPU_BACKEND_VF, addr, &m, NULL) == 0
+                               ? vgpu_error_set (err, EPERM,
+                                                 "VF %s is not in the ledger: vgpu-toolkit did not claim it and "
+                                                 "leaves it alone",
+                                                 addr)
+                               : vgpu_error_set (err, ENOENT, "no VF %s under vfio-pci", addr);
         if (r == -ENOENT || r == -EMEDIUMTYPE)
                 return vgpu_mdev_lookup (roots, id, &m, NULL) == 0
                                ? vgpu_error_set (err, EPERM,
@@ -583,8 +631,11 @@ gc_unreadable (const vgpu_roots_t *roots, vgpu_ledger_t *l, char (*bad)[VGPU_UUI
         }
         for (size_t i = 0; i < n_bad; i++) {
                 vgpu_error_t e = { 0 };
-                /* a record we wrote and cannot read still proves the mdev is ours */
-                int r = vgpu_mdev_remove (roots, bad[i], timeout_ms, &e);
+                vgpu_mdev_t m;
+                /* a record we wrote and cannot read still proves the device is ours: its id names it */
+                int r = vgpu_device_find (roots, bad[i], &m, NULL) == 0
+                                ? vgpu_device_give_back (roots, m.backend, m.name, timeout_ms, &e)
+                                : vgpu_mdev_remove (roots, bad[i], timeout_ms, &e);
 
                 if (r == 0)
                         r = vgpu_ledger_del (l, bad[i], &e);

@@ -1,11 +1,14 @@
 /* alloc.h — allocation and release transactions over ledger + sysfs.
  *
- * Allocation runs under the ledger lock, so concurrent hooks never give one
- * mdev to two owners nor overshoot available instances.  The record is
- * written (state creating) before the kernel create and turned active after
- * it, so a process killed between the two leaves a record that gc reclaims.
- * Release marks the record releasing, drops the lock for the bounded remove,
- * and deletes the record once the device is gone.
+ * One code path for every backend (backend.h, host.h): "mdev" below stands
+ * for either kind of device, an mdev made or a VF claimed.  Allocation runs
+ * under the ledger lock, so concurrent hooks never give one device to two
+ * owners nor overshoot available instances.  The backend picks the device,
+ * the record is written (state creating) before the kernel create or claim
+ * and turned active after it, so a process killed between the two leaves a
+ * record that gc reclaims.  Release marks the record releasing, drops the
+ * lock for the bounded remove or unbind, and deletes the record once the
+ * device is given back.
  *
  * Containers are owners by instance (ledger.h): a stage that knows the
  * container's pid binds the allocation to it; a new container with the id of
@@ -22,6 +25,7 @@
 
 #include "device.h"
 #include "error.h"
+#include "host.h"
 #include "ledger.h"
 #include "mdev.h"
 #include "policy.h"
@@ -70,7 +74,8 @@ typedef enum vgpu_release_mode {
 int vgpu_release_owner (const vgpu_roots_t *roots, const vgpu_owner_t *owner, vgpu_release_mode_t mode,
                         unsigned timeout_ms, size_t *ret_n, vgpu_error_t *err);
 
-/* Release one mdev by uuid; refuses (-EPERM) one the ledger does not own. */
+/* Release one device by its ledger id, or a VF by its PCI address; refuses
+ * (-EPERM) one the ledger does not own. */
 int vgpu_release_uuid (const vgpu_roots_t *roots, const char *uuid, vgpu_release_mode_t mode, unsigned timeout_ms,
                        vgpu_error_t *err);
 

@@ -218,8 +218,10 @@ vgpu_cli_parse (const vgpu_cli_t *cli, int argc, char **argv, void *o, vgpu_cli_
                 r = parse_options (cli, opts, argc, argv, cmd, o, common, err);
                 if (r)
                         return r;
-                if (optind < argc)
+                if (optind < argc && !cli->take_args)
                         return vgpu_cli_usage_error (cli->prog, "unexpected argument", argv[optind]);
+                if (cli->take_args && (r = cli->take_args (o, cmd, argc - optind, argv + optind)))
+                        return r;
         }
         *ret_command = cmd;
         return 0;

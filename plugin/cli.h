@@ -47,6 +47,11 @@ typedef struct vgpu_cli {
         const vgpu_cli_command_t *default_command; /* when none is named; NULL: a command is required */
         /* One option into o: 0, or 2 for a usage error (printed, or left in err). */
         int (*take) (void *o, int opt, const char *arg, vgpu_error_t *err);
+        /* The arguments after the command that are no options (vgpuctl sriov
+         * enable PF N), all of them, also none, for a command that takes
+         * such: 0, or 2 for a usage error it printed.  NULL: every such
+         * argument is a usage error. */
+        int (*take_args) (void *o, const vgpu_cli_command_t *command, int argc, char **argv);
 } vgpu_cli_t;
 
 /* Values of the program's own options start here. */

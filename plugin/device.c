@@ -1,140 +1,46 @@
 /* device.c — see device.h.  Remove runs the blocking write in a detached
- * grandchild so callers get a bounded wait. */
+ * grandchild (util.h's bounded write) so callers get a bounded wait. */
 #include "device.h"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #include "json.h"
 #include "util.h"
+#include "vfio.h"
 
 #define POLL_STEP_MS 2
-
-/* Copy the last component of path (cut at its end) as a validated name. */
-static int
-base_name (const char *path, const char *end, char *buf, size_t size)
-{
-        const char *base = end;
-        size_t len;
-
-        while (base > path && base[-1] != '/')
-                base--;
-        len = (size_t) (end - base);
-        if (len == 0 || len >= size)
-                return -EINVAL;
-        memcpy (buf, base, len);
-        buf[len] = '\0';
-        return vgpu_name_valid (buf) ? 0 : -EINVAL;
-}
-
-/* Name of the symlink's target (up = 0) or of the directory holding it
- * (up = 1: a device links to .../<parent>/<uuid>). */
-static int
-link_name (int dirfd, const char *path, int up, char *buf, size_t size)
-{
-        char target[PATH_MAX];
-        char *end;
-        ssize_t n = readlinkat (dirfd, path, target, sizeof target - 1);
-
-        if (n < 0)
-                return -errno;
-        target[n] = '\0';
-        end = target + n;
-        while (up-- > 0) {
-                while (end > target && end[-1] != '/')
-                        end--;
-                if (end == target)
-                        return -EINVAL;
-                end--;
-        }
-        return base_name (target, end, buf, size);
-}
-
-static void
-find_cdev (int devfd, vgpu_mdev_t *m)
-{
-        int fd = openat (devfd, "vfio-dev", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        _cleanup_closedir_ DIR *d = NULL;
-        struct dirent *de;
-
-        m->cdev = -1;
-        if (fd < 0)
-                return;
-        d = fdopendir (fd);
-        if (!d) {
-                close (fd);
-                return;
-        }
-        while ((de = readdir (d))) {
-                char path[300], text[64];
-                unsigned long long k;
-
-                if (strncmp (de->d_name, "vfio", 4) != 0 || vgpu_parse_uint (de->d_name + 4, 1u << 20, &k) < 0)
-                        continue;
-                snprintf (path, sizeof path, "%s/dev", de->d_name);
-                if (vgpu_read_attr_at (dirfd (d), path, text, sizeof text) < 0 ||
-                    vgpu_parse_devnum (text, &m->cdev_major, &m->cdev_minor) < 0)
-                        continue;
-                m->cdev = (int) k;
-                return;
-        }
-}
-
-static int
-lookup_group (int root, int devfd, vgpu_mdev_t *m, vgpu_error_t *err)
-{
-        char name[VGPU_NAME_MAX], path[300], text[64];
-        unsigned long long g;
-        int r;
-
-        m->group = -1;
-        r = link_name (devfd, "iommu_group", 0, name, sizeof name);
-        if (r == -ENOENT)
-                return 0;
-        if (r < 0 || vgpu_parse_uint (name, 1u << 20, &g) < 0)
-                return vgpu_error_set (err, EINVAL, "mdev %s: iommu_group link is not a group number", m->uuid);
-        snprintf (path, sizeof path, "class/vfio/%llu/dev", g);
-        r = vgpu_read_attr_at (root, path, text, sizeof text);
-        if (r == -ENOENT)
-                return 0; /* group exists, VFIO node not yet registered */
-        if (r < 0)
-                return vgpu_error_sys (err, -r, "mdev %s: %s", m->uuid, path);
-        if (vgpu_parse_devnum (text, &m->group_major, &m->group_minor) < 0)
-                return vgpu_error_set (err, EINVAL, "mdev %s: %s holds \"%s\", not MAJOR:MINOR", m->uuid, path, text);
-        m->group = (int) g;
-        return 0;
-}
 
 static int
 lookup_at (int root, const char *uuid, vgpu_mdev_t *ret, vgpu_error_t *err)
 {
         _cleanup_close_ int devfd = -1;
-        vgpu_mdev_t m = { .group = -1, .cdev = -1 };
+        vgpu_mdev_t m = { .backend = VGPU_BACKEND_MDEV, .group = -1, .cdev = -1 };
         char path[128];
         int r;
 
         r = vgpu_uuid_normalise (uuid, m.uuid, err);
         if (r < 0)
                 return r;
+        vgpu_copy (m.name, sizeof m.name, m.uuid);
         snprintf (path, sizeof path, "bus/mdev/devices/%s", m.uuid);
         devfd = openat (root, path, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (devfd < 0)
                 return vgpu_error_sys (err, errno, "mdev %s", m.uuid);
-        r = link_name (root, path, 1, m.parent, sizeof m.parent);
+        r = vgpu_sysfs_link_name (root, path, 1, m.parent, sizeof m.parent);
         if (r < 0)
                 return vgpu_error_sys (err, -r, "mdev %s: parent", m.uuid);
-        r = link_name (devfd, "mdev_type", 0, m.type, sizeof m.type);
+        r = vgpu_sysfs_link_name (devfd, "mdev_type", 0, m.type, sizeof m.type);
         if (r < 0)
                 return vgpu_error_sys (err, -r, "mdev %s: mdev_type", m.uuid);
-        r = lookup_group (root, devfd, &m, err);
+        snprintf (path, sizeof path, "mdev %s", m.uuid);
+        r = vgpu_vfio_group (root, devfd, path, &m, err);
         if (r < 0)
                 return r;
-        find_cdev (devfd, &m);
+        vgpu_vfio_cdev (devfd, &m);
         *ret = m;
         return 0;
 }
@@ -239,61 +145,17 @@ vgpu_mdev_create (const vgpu_roots_t *roots, const char *parent, const char *typ
         return 0;
 }
 
-/* The grandchild of a remove: write "1" with nothing else inherited (the
- * ledger lock above all), report the errno, exit. */
-static _Noreturn void
-remove_writer (int fd, int report)
-{
-        int devnull = open ("/dev/null", O_RDWR | O_CLOEXEC);
-        int a = fcntl (fd, F_DUPFD, 10), b = fcntl (report, F_DUPFD, 10);
-        int code = 0;
-
-        if (devnull >= 0)
-                for (int i = 0; i < 3; i++)
-                        dup2 (devnull, i);
-        if (a < 0 || b < 0 || dup2 (a, 3) < 0 || dup2 (b, 4) < 0)
-                _exit (1);
-        close_range (5, ~0U, 0);
-        if (write (3, "1", 1) < 0)
-                code = errno;
-        if (write (4, &code, sizeof code) < 0)
-                _exit (1);
-        _exit (0);
-}
-
 static int
 remove_wait (int fd, const char *uuid, unsigned timeout_ms, vgpu_error_t *err)
 {
-        _cleanup_close_ int rd = -1, wr = -1;
-        struct pollfd pfd;
-        int p[2], code = 0, status;
-        pid_t pid;
+        int code = 0, r = vgpu_write_bounded (fd, "1", 1, timeout_ms, &code);
 
-        if (pipe2 (p, O_CLOEXEC) < 0)
-                return vgpu_error_sys (err, errno, "mdev %s: pipe", uuid);
-        rd = p[0];
-        wr = p[1];
-        pid = fork ();
-        if (pid < 0)
-                return vgpu_error_sys (err, errno, "mdev %s: fork", uuid);
-        if (pid == 0) {
-                pid_t gc = fork ();
-                if (gc == 0)
-                        remove_writer (fd, wr);
-                _exit (gc < 0 ? 1 : 0);
-        }
-        if (waitpid (pid, &status, 0) < 0 || !WIFEXITED (status) || WEXITSTATUS (status) != 0)
-                return vgpu_error_set (err, ECHILD, "mdev %s: could not start the remove", uuid);
-        close (TAKE_FD (wr));
-        pfd = (struct pollfd) { .fd = rd, .events = POLLIN };
-        while ((status = poll (&pfd, 1, (int) timeout_ms)) < 0 && errno == EINTR)
-                ;
-        if (status == 0)
+        if (r == -ETIMEDOUT)
                 return vgpu_error_set (err, ETIMEDOUT,
                                        "remove of mdev %s still blocked after %u ms: a process holds the device open",
                                        uuid, timeout_ms);
-        if (read (rd, &code, sizeof code) != (ssize_t) sizeof code)
-                return vgpu_error_set (err, EIO, "mdev %s: the remove ended without a report", uuid);
+        if (r < 0)
+                return vgpu_error_sys (err, -r, "mdev %s: could not run the remove", uuid);
         if (code != 0 && code != ENOENT)
                 return vgpu_error_sys (err, code, "removing mdev %s", uuid);
         return 0;
@@ -303,7 +165,7 @@ remove_wait (int fd, const char *uuid, unsigned timeout_ms, vgpu_error_t *err)
  * the bus link and the `remove` file, but the device directory under its
  * parent (and its IOMMU group) stay until the last fd closes. */
 static bool
-device_pending (int root, const char *uuid)
+pending_at (int root, const char *uuid)
 {
         int fd = openat (root, "class/mdev_bus", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         _cleanup_closedir_ DIR *d = NULL;
@@ -350,14 +212,14 @@ vgpu_mdev_remove (const vgpu_roots_t *roots, const char *uuid, unsigned timeout_
         snprintf (path, sizeof path, "bus/mdev/devices/%s/remove", id);
         fd = openat (root, path, O_WRONLY | O_CLOEXEC);
         if (fd < 0 && errno == ENOENT)
-                return device_pending (root, id) ? pending_error (id, err) : 0;
+                return pending_at (root, id) ? pending_error (id, err) : 0;
         if (fd < 0)
                 return vgpu_error_sys (err, errno, "mdev %s: remove", id);
         r = remove_wait (fd, id, timeout_ms, err);
         if (r < 0)
                 return r;
         snprintf (path, sizeof path, "bus/mdev/devices/%s", id);
-        if (faccessat (root, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0 || device_pending (root, id))
+        if (faccessat (root, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0 || pending_at (root, id))
                 return pending_error (id, err);
         return 0;
 }
@@ -405,3 +267,52 @@ vgpu_mdev_list (const vgpu_roots_t *roots, vgpu_mdev_t **ret, size_t *ret_n, vgp
         *ret_n = n;
         return 0;
 }
+
+/* ---- the mdev backend (backend.h) ---- */
+
+static int
+mdev_pick (const vgpu_roots_t *roots, const char *parent, const char *type, const char *uuid, vgpu_taken_fn taken,
+           void *ctx, vgpu_mdev_t *ret, vgpu_error_t *err)
+{
+        vgpu_mdev_t m = { .backend = VGPU_BACKEND_MDEV, .group = -1, .cdev = -1 };
+        (void) roots;
+        (void) taken;
+        (void) ctx;
+        (void) err;
+
+        if (uuid)
+                vgpu_copy (m.uuid, sizeof m.uuid, uuid);
+        else
+                vgpu_uuid_new (m.uuid);
+        vgpu_copy (m.name, sizeof m.name, m.uuid);
+        vgpu_copy (m.parent, sizeof m.parent, parent);
+        vgpu_copy (m.type, sizeof m.type, type);
+        *ret = m;
+        return 0;
+}
+
+static int
+mdev_make (const vgpu_roots_t *roots, const vgpu_mdev_t *picked, unsigned timeout_ms, vgpu_mdev_t *ret,
+           vgpu_error_t *err)
+{
+        return vgpu_mdev_create (roots, picked->parent, picked->type, picked->uuid, timeout_ms, ret, err);
+}
+
+static bool
+mdev_pending (const vgpu_roots_t *roots, const char *uuid)
+{
+        _cleanup_close_ int root = vgpu_roots_open_sysfs (roots, NULL);
+
+        return root >= 0 && vgpu_uuid_valid (uuid) && pending_at (root, uuid);
+}
+
+const vgpu_backend_t vgpu_backend_mdev = {
+        .kind = VGPU_BACKEND_MDEV,
+        .scan = vgpu_mdev_scan,
+        .pick = mdev_pick,
+        .make = mdev_make,
+        .lookup = vgpu_mdev_lookup,
+        .give_back = vgpu_mdev_remove,
+        .pending = mdev_pending,
+        .list = vgpu_mdev_list,
+};

@@ -1,27 +1,21 @@
-/* device.h — single mdevs: create, look up, remove, list.
+/* device.h — single mdevs: create, look up, remove, list; the mdev backend.
  *
  * Create writes the lowercase UUID in one write, as the kernel wants, then
  * waits for the device and its IOMMU group; any later failure removes the
  * device again so a failed create leaves nothing.  A device resolves to its
  * parent, type, IOMMU group and VFIO node numbers.  Kernel errnos become one
- * sentence that names the type and parent. */
+ * sentence that names the type and parent.  With mdev.h's scan these are the
+ * mdev backend (backend.h), vgpu_backend_mdev. */
 #pragma once
 
 #include <stddef.h>
 
+#include "backend.h"
 #include "error.h"
 #include "mdev.h"
 #include "roots.h"
 
-typedef struct vgpu_mdev {
-        char uuid[VGPU_UUID_LEN + 1];
-        char parent[VGPU_NAME_MAX];
-        char type[VGPU_NAME_MAX];
-        int group; /* IOMMU group, -1 when the device has none */
-        unsigned group_major, group_minor;
-        int cdev; /* N of vfio-dev/vfioN with a dev file, -1 if none */
-        unsigned cdev_major, cdev_minor;
-} vgpu_mdev_t;
+extern const vgpu_backend_t vgpu_backend_mdev;
 
 /* Create an mdev (uuid given, lowercase) and wait up to timeout_ms for the
  * device and its IOMMU group; on any failure after the write the device is

@@ -16,7 +16,9 @@
 #include "cgroup.h"
 #include "config.h"
 #include "json.h"
+#include "host.h"
 #include "mdev.h"
+#include "sriov.h"
 #include "util.h"
 
 #define HOOKS_FILE_MAX (64 * 1024)
@@ -190,8 +192,10 @@ list_dir (int root, const char *path, char *buf, size_t size)
         return n;
 }
 
+/* need_mdev: the mdev core too (not on a host that has SR-IOV PFs and no
+ * mdev parent). */
 static void
-check_kernel (int sysfs, bool simulated, findings_t *fs)
+check_kernel (int sysfs, bool simulated, bool need_mdev, findings_t *fs)
 {
         static const struct {
                 const char *module, *path;
@@ -200,6 +204,7 @@ check_kernel (int sysfs, bool simulated, findings_t *fs)
                 { "vfio_iommu_type1", "module/vfio_iommu_type1" },
                 { "mdev", "bus/mdev" }, /* the mdev core, a module or built in */
         };
+        size_t n_needed = need_mdev ? ARRAY_SIZE (needed) : ARRAY_SIZE (needed) - 1;
         char missing[128] = "", units[256];
 
         if (simulated) {
@@ -207,7 +212,7 @@ check_kernel (int sysfs, bool simulated, findings_t *fs)
                 add (fs, VGPU_DOCTOR_OK, "iommu", NULL, "simulated (the sysfs root is the GVT-g simulator)");
                 return;
         }
-        for (size_t i = 0; i < ARRAY_SIZE (needed); i++)
+        for (size_t i = 0; i < n_needed; i++)
                 if (!exists_at (sysfs, needed[i].path))
                         snprintf (missing + strlen (missing), sizeof missing - strlen (missing), "%s%s",
                                   missing[0] ? " " : "", needed[i].module);
@@ -216,7 +221,8 @@ check_kernel (int sysfs, bool simulated, findings_t *fs)
                      "modprobe them, and list them in /etc/modules-load.d/ to have them at boot", "not loaded: %s",
                      missing);
         else
-                add (fs, VGPU_DOCTOR_OK, "kernel", NULL, "vfio, vfio_iommu_type1 and mdev are loaded");
+                add (fs, VGPU_DOCTOR_OK, "kernel", NULL, "vfio, vfio_iommu_type1%s are loaded",
+                     need_mdev ? " and mdev" : "");
         if (list_dir (sysfs, "class/iommu", units, sizeof units) > 0)
                 add (fs, VGPU_DOCTOR_OK, "iommu", NULL, "on (%s)", units);
         else
@@ -251,18 +257,66 @@ no_parent_fix (int sysfs, bool simulated, char *buf, size_t size)
 }
 
 static void
-check_parents (int sysfs, bool simulated, const vgpu_host_t *host, findings_t *fs)
+check_parents (int sysfs, bool simulated, const vgpu_host_t *host, size_t n_pfs, findings_t *fs)
 {
         char names[256] = "", fix[320];
+        size_t n = 0;
 
         for (size_t i = 0; i < host->n_parents; i++)
-                snprintf (names + strlen (names), sizeof names - strlen (names), "%s%s", i ? ", " : "",
-                          host->parents[i].name);
-        if (host->n_parents)
-                add (fs, VGPU_DOCTOR_OK, "mdev parents", NULL, "%zu (%s)", host->n_parents, names);
+                if (host->parents[i].backend == VGPU_BACKEND_MDEV)
+                        snprintf (names + strlen (names), sizeof names - strlen (names), "%s%s", n++ ? ", " : "",
+                                  host->parents[i].name);
+        if (n)
+                add (fs, VGPU_DOCTOR_OK, "mdev parents", NULL, "%zu (%s)", n, names);
+        else if (n_pfs)
+                add (fs, VGPU_DOCTOR_OK, "mdev parents", NULL, "none in class/mdev_bus: the SR-IOV PFs serve");
         else
                 add (fs, VGPU_DOCTOR_FAIL, "mdev parents", no_parent_fix (sysfs, simulated, fix, sizeof fix),
                      "none in class/mdev_bus");
+}
+
+/* The SR-IOV config, each PF, vfio-pci and the IOMMU it needs; nothing on
+ * a host with neither a config nor a PF. */
+static void
+check_sriov (const vgpu_roots_t *roots, int sysfs, bool simulated, const vgpu_sriov_conf_t *conf,
+             const vgpu_sriov_pf_t *pfs, size_t n, findings_t *fs)
+{
+        vgpu_sriov_pf_t *strict = NULL;
+        vgpu_error_t e = { 0 };
+        size_t n_strict = 0;
+
+        if (conf->present && vgpu_sriov_pfs (roots, /* strict= */ true, &strict, &n_strict, &e) < 0)
+                add (fs, VGPU_DOCTOR_FAIL, "SR-IOV config", "correct it, or take the PF out of it", "%s", e.msg);
+        else if (conf->present)
+                add (fs, VGPU_DOCTOR_OK, "SR-IOV config", NULL, "%s names %zu PF%s%s", conf->path, conf->n_pfs,
+                     conf->n_pfs == 1 ? "" : "s", conf->n_pfs ? "" : ": every Intel display PF with SR-IOV serves");
+        free (strict);
+        for (size_t i = 0; i < n; i++) {
+                char check[sizeof fs->f->check], fix[128];
+
+                snprintf (check, sizeof check, "SR-IOV PF %s", pfs[i].address);
+                snprintf (fix, sizeof fix, "`vgpuctl sriov enable %s N` (N up to %u)", pfs[i].address, pfs[i].totalvfs);
+                if (!pfs[i].driver[0])
+                        add (fs, VGPU_DOCTOR_FAIL, check, "bind the PF to its driver (i915 or xe on Intel GPUs)",
+                             "no driver: the PF's driver enables its VFs");
+                else if (pfs[i].numvfs == 0)
+                        add (fs, VGPU_DOCTOR_WARN, check, fix, "no VF enabled (%u possible), driver %s",
+                             pfs[i].totalvfs, pfs[i].driver);
+                else
+                        add (fs, VGPU_DOCTOR_OK, check, NULL, "%u of %u VFs enabled, driver %s, autoprobe %s",
+                             pfs[i].numvfs, pfs[i].totalvfs, pfs[i].driver, pfs[i].autoprobe ? "on" : "off");
+        }
+        if (n == 0)
+                return;
+        if (exists_at (sysfs, "bus/pci/drivers/vfio-pci"))
+                add (fs, VGPU_DOCTOR_OK, "vfio-pci", NULL, "loaded: it takes the VFs containers get");
+        else
+                add (fs, VGPU_DOCTOR_FAIL, "vfio-pci", "modprobe vfio-pci, and list it in /etc/modules-load.d/",
+                     "not loaded: no VF can be handed to a container");
+        if (!simulated && !exists_at (sysfs, "class/iommu"))
+                add (fs, VGPU_DOCTOR_FAIL, "iommu for VFs",
+                     "turn VT-d on in the BIOS/UEFI and add intel_iommu=on to the kernel command line",
+                     "vfio-pci cannot take a VF without an IOMMU");
 }
 
 static void
@@ -296,7 +350,10 @@ check_types (const vgpu_host_t *host, findings_t *fs)
                                      t->active);
                         else
                                 add (fs, VGPU_DOCTOR_WARN, check,
-                                     strncmp (t->id, "i915-", 5) == 0
+                                     t->backend == VGPU_BACKEND_VF
+                                             ? "release VFs no one uses (`vgpuctl list`, `vgpuctl gc`), or enable "
+                                               "more (`vgpuctl sriov`)"
+                                     : strncmp (t->id, "i915-", 5) == 0
                                              ? "release mdevs no one uses (`vgpuctl list`, `vgpuctl gc`); a larger "
                                                "GPU aperture set in the BIOS/UEFI gives more instances"
                                              : "release mdevs no one uses (`vgpuctl list`, `vgpuctl gc`)",
@@ -511,19 +568,33 @@ vgpu_doctor_run (const vgpu_doctor_opts_t *o, const vgpu_doctor_cdi_t *cdi, vgpu
                  vgpu_error_t *err)
 {
         _cleanup_close_ int sysfs = vgpu_roots_open_sysfs (&o->roots, err);
+        _cleanup_free_ vgpu_sriov_pf_t *pfs = NULL;
+        vgpu_sriov_conf_t conf = { 0 };
+        vgpu_error_t conf_err = { 0 };
         findings_t fs = { 0 };
-        vgpu_host_t host;
+        vgpu_host_t host = { 0 };
+        size_t n_pfs = 0;
         bool simulated;
         int r;
 
         if (sysfs < 0)
                 return sysfs;
         simulated = exists_at (sysfs, ".sim");
-        r = vgpu_host_scan (&o->roots, &host, err);
-        if (r < 0)
+        /* a config that does not read is a finding; the mdevs are checked still */
+        if (vgpu_sriov_conf_load (&conf, &conf_err) < 0)
+                r = vgpu_mdev_scan (&o->roots, &host, err);
+        else if ((r = vgpu_sriov_pfs (&o->roots, /* strict= */ false, &pfs, &n_pfs, err)) == 0)
+                r = vgpu_host_scan (&o->roots, &host, err);
+        if (r < 0) {
+                vgpu_host_free (&host);
                 return r;
-        check_kernel (sysfs, simulated, &fs);
-        check_parents (sysfs, simulated, &host, &fs);
+        }
+        check_kernel (sysfs, simulated, !n_pfs || host.n_parents > n_pfs, &fs);
+        check_parents (sysfs, simulated, &host, n_pfs, &fs);
+        if (conf_err.code)
+                add (&fs, VGPU_DOCTOR_FAIL, "SR-IOV config", "correct it (README, SR-IOV)", "%s", conf_err.msg);
+        else
+                check_sriov (&o->roots, sysfs, simulated, &conf, pfs, n_pfs, &fs);
         check_vfio_node (&o->roots, &fs);
         check_types (&host, &fs);
         vgpu_host_free (&host);

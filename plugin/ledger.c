@@ -7,11 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 
 #include "json.h"
+#include "pci.h"
 #include "stage.h"
 #include "util.h"
 
@@ -259,6 +261,8 @@ vgpu_record_format (const vgpu_record_t *rec)
         const char *text;
 
         json_object_object_add (o, "uuid", json_object_new_string (rec->uuid));
+        json_object_object_add (o, "backend", json_object_new_string (vgpu_backend_kind_name (rec->backend)));
+        json_object_object_add (o, "device", json_object_new_string (rec->device));
         json_object_object_add (o, "owner", json_object_new_string (rec->owner.id));
         json_object_object_add (o, "kind", json_object_new_string (vgpu_owner_kind_name (rec->owner.kind)));
         json_object_object_add (o, "scope", json_object_new_string (rec->owner.scope));
@@ -336,11 +340,27 @@ owner_ok (const vgpu_owner_t *o)
                (o->kind == VGPU_OWNER_CDI_POOL && (o->scope[0] == '/' || strcmp (o->scope, "-") == 0));
 }
 
+/* An mdev's device is its uuid; a VF's is a PCI address whose id the uuid
+ * is, so one VF has one record name. */
+static bool
+device_ok (const vgpu_record_t *rec)
+{
+        char id[VGPU_UUID_LEN + 1];
+
+        if (rec->backend == VGPU_BACKEND_MDEV)
+                return strcasecmp (rec->device, rec->uuid) == 0;
+        if (!vgpu_pci_addr_valid (rec->device))
+                return false;
+        vgpu_vf_id (rec->device, id);
+        return strcmp (id, rec->uuid) == 0;
+}
+
 int
 vgpu_record_parse (const char *text, size_t len, vgpu_record_t *ret, vgpu_error_t *err)
 {
         static const vgpu_json_field_t fields[] = {
-                { "uuid", json_type_string, true },     { "owner", json_type_string, true },
+                { "uuid", json_type_string, true },     { "backend", json_type_string, false },
+                { "device", json_type_string, false },  { "owner", json_type_string, true },
                 { "kind", json_type_string, false },    { "scope", json_type_string, false },
                 { "request", json_type_string, false }, { "parent", json_type_string, true },
                 { "type", json_type_string, true },     { "group", json_type_int, true },
@@ -351,7 +371,7 @@ vgpu_record_parse (const char *text, size_t len, vgpu_record_t *ret, vgpu_error_
         };
         _cleanup_json_ json_object *o = NULL;
         vgpu_record_t rec = { 0 };
-        const char *state, *kind;
+        const char *state, *kind, *backend;
         long long v[5];
         size_t s;
         int r;
@@ -370,8 +390,14 @@ vgpu_record_parse (const char *text, size_t len, vgpu_record_t *ret, vgpu_error_
             copy_str (o, "type", rec.type, sizeof rec.type, err) < 0 ||
             copy_str (o, "stage", rec.stage, sizeof rec.stage, err) < 0 ||
             (vgpu_json_str (o, "scope") && copy_str (o, "scope", rec.owner.scope, sizeof rec.owner.scope, err) < 0) ||
-            (vgpu_json_str (o, "request") && copy_str (o, "request", rec.request, sizeof rec.request, err) < 0))
+            (vgpu_json_str (o, "request") && copy_str (o, "request", rec.request, sizeof rec.request, err) < 0) ||
+            (vgpu_json_str (o, "device") && copy_str (o, "device", rec.device, sizeof rec.device, err) < 0))
                 return -EBADMSG;
+        backend = vgpu_json_str (o, "backend");
+        if (backend && vgpu_backend_kind_parse (backend, &rec.backend) < 0)
+                return vgpu_error_set (err, EBADMSG, "ledger record backend \"%.32s\" is unknown", backend);
+        if (!rec.device[0] && rec.backend == VGPU_BACKEND_MDEV)
+                memcpy (rec.device, rec.uuid, sizeof rec.uuid); /* records from before VFs */
         kind = vgpu_json_str (o, "kind");
         if (!kind)
                 legacy_kind (&rec.owner, rec.stage);
@@ -382,6 +408,9 @@ vgpu_record_parse (const char *text, size_t len, vgpu_record_t *ret, vgpu_error_
             (rec.request[0] && strcmp (rec.request, "auto") != 0 && !vgpu_name_valid (rec.request)))
                 return vgpu_error_set (err, EBADMSG,
                                        "ledger record has an invalid uuid, owner, parent, type or request");
+        if (!device_ok (&rec))
+                return vgpu_error_set (err, EBADMSG, "ledger record device \"%.32s\" is not its %s with id %s",
+                                       rec.device, vgpu_backend_kind_name (rec.backend), rec.uuid);
         state = vgpu_json_str (o, "state");
         for (s = 0; s < VGPU_RECORD_CORRUPT && strcmp (state, state_names[s]) != 0; s++)
                 ;

@@ -1,8 +1,10 @@
 /* ledger.h — the allocation ledger under the state root.
  *
- * One record per mdev vgpu-toolkit created, in
+ * One record per device vgpu-toolkit made or claimed — an mdev it created or
+ * a VF it bound to vfio-pci (backend.h) — in
  * <state>/ledger/<kind>.<owner id>.<uuid>.json (the name carries the owner,
- * so an owner's records are found without reading anyone else's), written
+ * so an owner's records are found without reading anyone else's; the uuid
+ * is the device's ledger id, a VF's derived from its address, pci.h), written
  * atomically (temp file, fsync, rename) and read back only from a
  * regular file (no link followed, no FIFO opened).  Changes are serialised by
  * flock on <state>/lock.  The state directory must be root's and writable by
@@ -14,9 +16,11 @@
  * spec's slots, CDI claims), and a container is its id plus its pid and that
  * pid's start time once a stage knows them (so a reused id or pid is never
  * taken for it) — what it asked for (the request, so a second different
- * request of one container is never answered with the first one's mdev), and
- * its state: creating (the allocating process may have died half-way),
- * active, or releasing (a remove is pending). */
+ * request of one container is never answered with the first one's mdev),
+ * the device (its backend and its kernel name; records from before VFs have
+ * neither and are mdevs named by their uuid), and its state: creating (the
+ * allocating process may have died half-way), active, or releasing (a remove
+ * or unbind is pending). */
 #pragma once
 
 #include <stdbool.h>
@@ -63,7 +67,9 @@ typedef enum vgpu_record_state {
 } vgpu_record_state_t;
 
 typedef struct vgpu_record {
-        char uuid[VGPU_UUID_LEN + 1];
+        char uuid[VGPU_UUID_LEN + 1]; /* the device's ledger id */
+        vgpu_backend_kind_t backend;
+        char device[VGPU_NAME_MAX]; /* its kernel name: the mdev's UUID, the VF's PCI address */
         vgpu_owner_t owner;
         char request[VGPU_NAME_MAX]; /* what was asked: a type id or "auto"; "" in records before 0.2 */
         char parent[VGPU_NAME_MAX];

@@ -141,12 +141,6 @@ cmp_type (const void *a, const void *b)
         return strcmp (((const vgpu_type_t *) a)->id, ((const vgpu_type_t *) b)->id);
 }
 
-static int
-cmp_parent (const void *a, const void *b)
-{
-        return strcmp (((const vgpu_parent_t *) a)->name, ((const vgpu_parent_t *) b)->name);
-}
-
 /* Names of the entries of dirfd/path that pass vgpu_name_valid, in a
  * malloc'd array of VGPU_NAME_MAX slots. */
 static int
@@ -212,12 +206,12 @@ scan_parent (int root, const char *name, vgpu_parent_t *p, vgpu_error_t *err)
 }
 
 int
-vgpu_host_scan (const vgpu_roots_t *roots, vgpu_host_t *ret, vgpu_error_t *err)
+vgpu_mdev_scan (const vgpu_roots_t *roots, vgpu_host_t *host, vgpu_error_t *err)
 {
         _cleanup_free_ char (*names)[VGPU_NAME_MAX] = NULL;
         _cleanup_close_ int root = vgpu_roots_open_sysfs (roots, err);
-        vgpu_host_t host = { 0 };
         size_t n = 0;
+        void *p;
         int r;
 
         if (root < 0)
@@ -227,45 +221,17 @@ vgpu_host_scan (const vgpu_roots_t *roots, vgpu_host_t *ret, vgpu_error_t *err)
                 n = 0;
         else if (r < 0)
                 return vgpu_error_sys (err, -r, "%s/class/mdev_bus", roots->sysfs);
-        host.parents = calloc (n ? n : 1, sizeof *host.parents);
-        if (!host.parents)
+        p = realloc (host->parents, (host->n_parents + n + 1) * sizeof *host->parents);
+        if (!p)
                 return vgpu_error_set (err, ENOMEM, "out of memory");
+        host->parents = p;
         for (size_t i = 0; i < n; i++) {
-                r = scan_parent (root, names[i], &host.parents[host.n_parents++], err);
-                if (r < 0) {
-                        vgpu_host_free (&host);
+                vgpu_parent_t *par = &host->parents[host->n_parents++];
+
+                *par = (vgpu_parent_t) { .backend = VGPU_BACKEND_MDEV };
+                r = scan_parent (root, names[i], par, err);
+                if (r < 0)
                         return r;
-                }
         }
-        qsort (host.parents, host.n_parents, sizeof *host.parents, cmp_parent);
-        *ret = host;
         return 0;
-}
-
-void
-vgpu_host_free (vgpu_host_t *host)
-{
-        for (size_t i = 0; i < host->n_parents; i++)
-                free (host->parents[i].types);
-        free (host->parents);
-        host->parents = NULL;
-        host->n_parents = 0;
-}
-
-const vgpu_parent_t *
-vgpu_host_parent (const vgpu_host_t *host, const char *name)
-{
-        for (size_t i = 0; i < host->n_parents; i++)
-                if (strcmp (host->parents[i].name, name) == 0)
-                        return &host->parents[i];
-        return NULL;
-}
-
-const vgpu_type_t *
-vgpu_parent_type (const vgpu_parent_t *parent, const char *id)
-{
-        for (size_t i = 0; i < parent->n_types; i++)
-                if (strcmp (parent->types[i].id, id) == 0)
-                        return &parent->types[i];
-        return NULL;
 }

@@ -8,6 +8,8 @@
 
 #include "util.h"
 
+#define ANY (-1)
+
 static int
 add_node (vgpu_plan_t *plan, const char *path, unsigned major, unsigned minor, mode_t mode, vgpu_error_t *err)
 {
@@ -26,13 +28,14 @@ add_node (vgpu_plan_t *plan, const char *path, unsigned major, unsigned minor, m
         return 0;
 }
 
-/* "NAME=v1,v2,..." over all mdevs, one field picked by `field`. */
+/* "NAME=v1,v2,..." over the devices of one backend (all for `any`), one
+ * field picked by `field`; no variable when none is of that backend. */
 static int
-add_env (vgpu_plan_t *plan, const char *name, const vgpu_mdev_t *mdevs, size_t n,
+add_env (vgpu_plan_t *plan, const char *name, const vgpu_mdev_t *mdevs, size_t n, int backend,
          void (*field) (const vgpu_mdev_t *, char *, size_t), vgpu_error_t *err)
 {
         char *out = plan->env[plan->n_env];
-        size_t len;
+        size_t len, k = 0;
 
         if (plan->n_env == VGPU_PLAN_MAX_ENV)
                 return vgpu_error_set (err, E2BIG, "more than %d environment variables", VGPU_PLAN_MAX_ENV);
@@ -40,12 +43,15 @@ add_env (vgpu_plan_t *plan, const char *name, const vgpu_mdev_t *mdevs, size_t n
         for (size_t i = 0; i < n; i++) {
                 char v[VGPU_NAME_MAX];
 
+                if (backend != ANY && mdevs[i].backend != (vgpu_backend_kind_t) backend)
+                        continue;
                 field (&mdevs[i], v, sizeof v);
-                len += (size_t) snprintf (out + len, sizeof plan->env[0] - len, "%s%s", i ? "," : "", v);
+                len += (size_t) snprintf (out + len, sizeof plan->env[0] - len, "%s%s", k++ ? "," : "", v);
                 if (len >= sizeof plan->env[0])
                         return vgpu_error_set (err, E2BIG, "environment variable %s is too long", name);
         }
-        plan->n_env++;
+        if (k)
+                plan->n_env++;
         return 0;
 }
 
@@ -53,6 +59,12 @@ static void
 f_uuid (const vgpu_mdev_t *m, char *b, size_t s)
 {
         snprintf (b, s, "%s", m->uuid);
+}
+
+static void
+f_name (const vgpu_mdev_t *m, char *b, size_t s)
+{
+        snprintf (b, s, "%s", m->name);
 }
 
 static void
@@ -105,14 +117,19 @@ vgpu_plan_build (const vgpu_roots_t *roots, const vgpu_mdev_t *mdevs, size_t n, 
 {
         static const struct {
                 const char *name;
+                int backend; /* the devices it lists: of one backend, or ANY */
                 void (*field) (const vgpu_mdev_t *, char *, size_t);
         } env[] = {
-                { "VGPU_MDEV_UUID", f_uuid },
-                { "VGPU_MDEV_TYPE", f_type },
-                { "VGPU_MDEV_PARENT", f_parent },
-                { "VGPU_IOMMU_GROUP", f_group },
-                /* KubeVirt's launcher builds the libvirt hostdev from this name */
-                { "MDEV_PCI_RESOURCE_INTEL_COM_VGPU", f_uuid },
+                { "VGPU_MDEV_UUID", VGPU_BACKEND_MDEV, f_uuid },
+                { "VGPU_MDEV_TYPE", VGPU_BACKEND_MDEV, f_type },
+                { "VGPU_MDEV_PARENT", VGPU_BACKEND_MDEV, f_parent },
+                { "VGPU_VF_ADDRESS", VGPU_BACKEND_VF, f_name },
+                { "VGPU_VF_PF", VGPU_BACKEND_VF, f_parent },
+                { "VGPU_IOMMU_GROUP", ANY, f_group },
+                /* KubeVirt's launcher builds the libvirt hostdev from these names: an mdev's
+                 * UUID, a PCI device's address */
+                { "MDEV_PCI_RESOURCE_INTEL_COM_VGPU", VGPU_BACKEND_MDEV, f_uuid },
+                { "PCI_RESOURCE_INTEL_COM_VGPU", VGPU_BACKEND_VF, f_name },
         };
         vgpu_plan_t plan = { 0 };
         int r;
@@ -124,7 +141,8 @@ vgpu_plan_build (const vgpu_roots_t *roots, const vgpu_mdev_t *mdevs, size_t n, 
                 char path[64];
 
                 if (mdevs[i].group < 0)
-                        return vgpu_error_set (err, ENODEV, "mdev %s has no IOMMU group", mdevs[i].uuid);
+                        return vgpu_error_set (err, ENODEV, "%s %s has no IOMMU group",
+                                               mdevs[i].backend == VGPU_BACKEND_VF ? "VF" : "mdev", mdevs[i].name);
                 snprintf (path, sizeof path, "/dev/vfio/%d", mdevs[i].group);
                 r = add_node (&plan, path, mdevs[i].group_major, mdevs[i].group_minor, 0666, err);
                 if (r == 0 && mdevs[i].cdev >= 0) {
@@ -135,7 +153,7 @@ vgpu_plan_build (const vgpu_roots_t *roots, const vgpu_mdev_t *mdevs, size_t n, 
         if (r == 0 && any_cdev (mdevs, n))
                 r = add_iommufd (&plan, roots, err);
         for (size_t i = 0; r == 0 && i < ARRAY_SIZE (env); i++)
-                r = add_env (&plan, env[i].name, mdevs, n, env[i].field, err);
+                r = add_env (&plan, env[i].name, mdevs, n, env[i].backend, env[i].field, err);
         if (r < 0)
                 return r;
         *ret = plan;

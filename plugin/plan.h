@@ -1,8 +1,11 @@
 /* plan.h — what a container gets, computed as data before anything is applied.
  *
- * From the allocated mdevs: the device nodes (/dev/vfio/vfio, /dev/vfio/<group>,
- * the VFIO cdev and /dev/iommu where the kernel has one) with their numbers as
- * read from sysfs, and the environment.  Stages apply a plan: precreate edits
+ * From the allocated devices, mdevs and VFs alike: the device nodes
+ * (/dev/vfio/vfio, /dev/vfio/<group>, the VFIO cdev and /dev/iommu where the
+ * kernel has one) with their numbers as read from sysfs, and the environment:
+ * VGPU_MDEV_UUID, VGPU_MDEV_TYPE, VGPU_MDEV_PARENT and KubeVirt's
+ * MDEV_PCI_RESOURCE_INTEL_COM_VGPU for mdevs; VGPU_VF_ADDRESS, VGPU_VF_PF and
+ * KubeVirt's PCI_RESOURCE_INTEL_COM_VGPU for VFs; VGPU_IOMMU_GROUP for all.  Stages apply a plan: precreate edits
  * config.json, createRuntime mknods + allows in the cgroup, CDI writes specs. */
 #pragma once
 
@@ -19,7 +22,7 @@
 #define VGPU_VFIO_CONTAINER_MINOR 196
 
 #define VGPU_PLAN_MAX_NODES 32
-#define VGPU_PLAN_MAX_ENV 8
+#define VGPU_PLAN_MAX_ENV 10
 
 typedef struct vgpu_node {
         char path[64]; /* absolute container path: /dev/vfio/12 */

@@ -5,12 +5,31 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "host.h"
 #include "util.h"
 
+/* A GVT-g type by the resolution its description gives; a VF is a whole
+ * PCI function of the GPU, whose display is the guest driver's, so any. */
 static bool
 meets_resolution (const vgpu_type_t *t, unsigned w, unsigned h)
 {
+        if (t->backend == VGPU_BACKEND_VF)
+                return true;
         return t->gvt.valid && t->gvt.res_w >= w && t->gvt.res_h >= h;
+}
+
+static int
+none_left (const vgpu_type_t *t, const char *where, vgpu_error_t *err)
+{
+        if (t->backend == VGPU_BACKEND_VF)
+                return vgpu_error_set (err, ENOSPC,
+                                       "no VF left on %s (0 available): every enabled VF is held or not free "
+                                       "(`vgpuctl list`; `vgpuctl sriov enable` sets how many there are)",
+                                       where);
+        return vgpu_error_set (err, ENOSPC, "no instance of %s left on %s (0 available)%s", t->id, where,
+                               strncmp (t->id, "i915-", 5) == 0
+                                       ? "; a larger GPU aperture set in the BIOS/UEFI gives more instances"
+                                       : "");
 }
 
 /* Better candidate for `auto`: more instances left, then name order so the
@@ -54,7 +73,7 @@ vgpu_select (const vgpu_host_t *host, const vgpu_selector_t *sel, vgpu_choice_t 
 
         if (host->n_parents == 0)
                 return vgpu_error_set (err, ENOENT,
-                                       "no mdev parent on this host (no GPU with GVT-g on): "
+                                       "no vGPU parent on this host (no GPU with GVT-g on, no SR-IOV PF): "
                                        "`vgpuctl doctor` says what is missing");
         if (!any_parent && !vgpu_host_parent (host, sel->parent))
                 return vgpu_error_set (err, ENOENT, "unknown parent %s (no such device in class/mdev_bus)",
@@ -82,11 +101,7 @@ vgpu_select (const vgpu_host_t *host, const vgpu_selector_t *sel, vgpu_choice_t 
                 return 0;
         }
         if (known_t)
-                return vgpu_error_set (err, ENOSPC, "no instance of %s left on %s (0 available)%s", known_t->id,
-                                       any_parent && host->n_parents > 1 ? "any parent" : known_p->name,
-                                       strncmp (known_t->id, "i915-", 5) == 0
-                                               ? "; a larger GPU aperture set in the BIOS/UEFI gives more instances"
-                                               : "");
+                return none_left (known_t, any_parent && host->n_parents > 1 ? "any parent" : known_p->name, err);
         if (is_auto)
                 return vgpu_error_set (err, ENOENT, "no mdev type%s%s meets the minimum resolution %ux%u",
                                        any_parent ? "" : " on ", any_parent ? "" : sel->parent,

@@ -1,13 +1,13 @@
 /* policy.h — which parent and type a request gets.
  *
  * An exact type id, or `auto`: among types that meet the minimum resolution
- * (default 1920x1200) take the one with most available instances, least-loaded
- * parent first (the seed procedure's reasoning).  Pure code over a scanned
+ * (default 1920x1200; a VF meets any) take the one with most available
+ * instances, least-loaded parent first (the seed procedure's reasoning).  Pure code over a scanned
  * vgpu_host_t, so it is unit-tested without sysfs. */
 #pragma once
 
 #include "error.h"
-#include "mdev.h"
+#include "backend.h"
 
 #define VGPU_DEFAULT_MIN_W 1920
 #define VGPU_DEFAULT_MIN_H 1200

@@ -114,7 +114,7 @@ vgpu_report_list (FILE *out, const vgpu_mdev_t *mdevs, size_t n, const vgpu_reco
         for (size_t i = 0; i < n; i++) {
                 const vgpu_record_t *r = find_record (mdevs[i].uuid, recs, n_recs);
 
-                fprintf (out, "%s %s %s", mdevs[i].uuid, mdevs[i].parent, mdevs[i].type);
+                fprintf (out, "%s %s %s", mdevs[i].name, mdevs[i].parent, mdevs[i].type);
                 if (r && r->state == VGPU_RECORD_CORRUPT)
                         fprintf (out, " owner=? state=corrupt\n");
                 else if (r)
@@ -125,9 +125,11 @@ vgpu_report_list (FILE *out, const vgpu_mdev_t *mdevs, size_t n, const vgpu_reco
         /* records whose device has left the bus: a remove blocked in the kernel */
         for (size_t i = 0; i < n_recs; i++)
                 if (!listed (recs[i].uuid, mdevs, n))
-                        fprintf (out, "%s %s %s owner=%s state=%s (not on the mdev bus)\n", recs[i].uuid,
+                        fprintf (out, "%s %s %s owner=%s state=%s (%s)\n",
+                                 recs[i].device[0] ? recs[i].device : recs[i].uuid,
                                  recs[i].parent[0] ? recs[i].parent : "?", recs[i].type[0] ? recs[i].type : "?",
-                                 owner_text (&recs[i], who), vgpu_record_state_name (recs[i].state));
+                                 owner_text (&recs[i], who), vgpu_record_state_name (recs[i].state),
+                                 recs[i].backend == VGPU_BACKEND_VF ? "not under vfio-pci" : "not on the mdev bus");
 }
 
 /* The owner's fields of a list entry. */
@@ -152,6 +154,8 @@ mdev_json (const vgpu_mdev_t *m)
         json_object *o = json_object_new_object ();
 
         json_object_object_add (o, "uuid", json_object_new_string (m->uuid));
+        json_object_object_add (o, "backend", json_object_new_string (vgpu_backend_kind_name (m->backend)));
+        json_object_object_add (o, "device", json_object_new_string (m->name));
         json_object_object_add (o, "parent", json_object_new_string (m->parent));
         json_object_object_add (o, "type", json_object_new_string (m->type));
         json_object_object_add (o, "iommu_group", m->group >= 0 ? json_object_new_int (m->group) : NULL);
@@ -190,6 +194,9 @@ vgpu_report_list_json (FILE *out, const vgpu_mdev_t *mdevs, size_t n, const vgpu
                         continue;
                 o = json_object_new_object ();
                 json_object_object_add (o, "uuid", json_object_new_string (recs[i].uuid));
+                json_object_object_add (o, "backend",
+                                        json_object_new_string (vgpu_backend_kind_name (recs[i].backend)));
+                json_object_object_add (o, "device", json_object_new_string (recs[i].device));
                 json_object_object_add (o, "parent", json_object_new_string (recs[i].parent));
                 json_object_object_add (o, "type", json_object_new_string (recs[i].type));
                 json_object_object_add (o, "on_bus", json_object_new_boolean (false));
@@ -204,7 +211,7 @@ void
 vgpu_report_alloc (FILE *out, const vgpu_mdev_t *mdevs, size_t n)
 {
         for (size_t i = 0; i < n; i++)
-                fprintf (out, "%s\n", mdevs[i].uuid);
+                fprintf (out, "%s\n", mdevs[i].name);
 }
 
 int
@@ -219,6 +226,9 @@ vgpu_report_alloc_json (FILE *out, const char *owner, const vgpu_mdev_t *mdevs, 
         json_object_object_add (o, "mdevs", arr);
         if (n == 1) {
                 json_object_object_add (o, "uuid", json_object_new_string (mdevs[0].uuid));
+                json_object_object_add (o, "backend",
+                                        json_object_new_string (vgpu_backend_kind_name (mdevs[0].backend)));
+                json_object_object_add (o, "device", json_object_new_string (mdevs[0].name));
                 json_object_object_add (o, "parent", json_object_new_string (mdevs[0].parent));
                 json_object_object_add (o, "type", json_object_new_string (mdevs[0].type));
                 json_object_object_add (o, "iommu_group", json_object_new_int (mdevs[0].group));

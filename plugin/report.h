@@ -15,10 +15,12 @@
 void vgpu_report_types (FILE *out, const vgpu_host_t *host);
 int vgpu_report_types_json (FILE *out, const vgpu_host_t *host);
 
-/* Active mdevs, each with its ledger owner (or marked as not ours). */
+/* Active devices (mdevs, VFs under vfio-pci), each named by its kernel name
+ * with its ledger owner (or marked as not ours). */
 void vgpu_report_list (FILE *out, const vgpu_mdev_t *mdevs, size_t n, const vgpu_record_t *recs, size_t n_recs);
 int vgpu_report_list_json (FILE *out, const vgpu_mdev_t *mdevs, size_t n, const vgpu_record_t *recs, size_t n_recs);
 
+/* One device a line: an mdev's UUID, a VF's PCI address. */
 void vgpu_report_alloc (FILE *out, const vgpu_mdev_t *mdevs, size_t n);
 int vgpu_report_alloc_json (FILE *out, const char *owner, const vgpu_mdev_t *mdevs, size_t n);
 

@@ -14,9 +14,11 @@
 #include "libvirt.h"
 #include "mdevctl.h"
 #include "report.h"
+#include "pci.h"
 #include "sandbox.h"
 #include "stage.h"
 #include "util.h"
+#include "vfs.h"
 
 #define PROG "vgpuctl"
 
@@ -24,7 +26,11 @@ typedef struct cmd_opts {
         vgpu_cli_common_t common;
         bool json, force, autostart;
         const char *owner, *type, *parent, *uuid, *stage, *mdevctl_dir;
-        char uuid_buf[VGPU_UUID_LEN + 1];
+        char uuid_buf[VGPU_NAME_MAX];
+        bool uuid_is_addr; /* --uuid named a VF by its PCI address (release only) */
+        bool sriov_enable;
+        char pf[VGPU_PCI_ADDR_LEN + 1];
+        unsigned long long numvfs;
         unsigned min_w, min_h;
         unsigned long long count, timeout_ms, pid, unbound_after;
         vgpu_libvirt_opts_t libvirt;
@@ -60,7 +66,7 @@ run_list (void *opaque, vgpu_error_t *err)
         size_t n = 0, n_recs = 0;
         int r;
 
-        r = vgpu_mdev_list (&o->common.roots, &mdevs, &n, err);
+        r = vgpu_device_list (&o->common.roots, &mdevs, &n, err);
         if (r == 0)
                 r = vgpu_ledger_snapshot (&o->common.roots, &recs, &n_recs, err);
         if (r < 0)
@@ -161,6 +167,41 @@ run_undefine (void *opaque, vgpu_error_t *err)
         return vgpu_mdevctl_undefine (o->mdevctl_dir, /* parent= */ NULL, o->uuid, err);
 }
 
+static int
+run_sriov (void *opaque, vgpu_error_t *err)
+{
+        cmd_opts_t *o = opaque;
+        unsigned timeout = o->timeout_ms ? (unsigned) o->timeout_ms : VGPU_SRIOV_TIMEOUT_MS;
+
+        if (o->sriov_enable)
+                return vgpu_vfs_enable (&o->common.roots, o->pf, (unsigned) o->numvfs, timeout, err);
+        return vgpu_vfs_disable (&o->common.roots, o->pf, timeout, err);
+}
+
+/* sriov enable PF N | sriov disable PF; no other command takes arguments. */
+static int
+take_args (void *opaque, const command_t *cmd, int argc, char **argv)
+{
+        cmd_opts_t *o = opaque;
+        vgpu_error_t e = { 0 };
+
+        if (cmd->run != run_sriov)
+                return argc ? vgpu_cli_usage_error (PROG, "unexpected argument", argv[0]) : 0;
+        if (argc < 1 || (strcmp (argv[0], "enable") != 0 && strcmp (argv[0], "disable") != 0))
+                return vgpu_cli_usage_error (PROG, "sriov wants enable PF N or disable PF, not",
+                                             argc ? argv[0] : "nothing");
+        o->sriov_enable = strcmp (argv[0], "enable") == 0;
+        if (argc != (o->sriov_enable ? 3 : 2))
+                return vgpu_cli_usage_error (PROG,
+                                             o->sriov_enable ? "sriov enable wants PF N:" : "sriov disable wants PF:",
+                                             argc > 1 ? argv[argc - 1] : argv[0]);
+        if (vgpu_pci_addr_normalise (argv[1], "PF", o->pf, &e) < 0) {
+                vgpu_error_print (PROG, &e);
+                return 2;
+        }
+        return o->sriov_enable ? vgpu_cli_number (PROG, "N", argv[2], 255, &o->numvfs) : 0;
+}
+
 /* The XML of an mdev that is active, or defined for mdevctl to start. */
 static int
 run_libvirt_xml (void *opaque, vgpu_error_t *err)
@@ -181,9 +222,11 @@ run_libvirt_xml (void *opaque, vgpu_error_t *err)
 static const char json_help[] = "  --json                JSON output (for node agents)\n";
 
 static const command_t commands[] = {
-        { "types", "[--json]", "List mdev parents and types (the layout of `mdevctl types`).", "json", json_help,
-          run_types },
-        { "list", "[--json]", "List active mdevs with their owner in the ledger.", "json", json_help, run_list },
+        { "types", "[--json]",
+          "List parents and types, mdev parents and SR-IOV PFs (type vf) alike (the layout of `mdevctl types`).",
+          "json", json_help, run_types },
+        { "list", "[--json]", "List active mdevs and VFs under vfio-pci with their owner in the ledger.", "json",
+          json_help, run_list },
         { "allocate",
           "--owner ID --type TYPE|auto [--parent P] [--min-resolution WxH] [--count N | --uuid UUID] [--pid PID] "
           "[--stage NAME] [--json]",
@@ -202,10 +245,12 @@ static const command_t commands[] = {
           "  --stage NAME          the stage written in the ledger record (default vgpuctl)\n"
           "  --json                print the allocation as JSON\n",
           run_allocate },
-        { "release", "--owner ID | --uuid UUID [--force] [--timeout-ms N]",
-          "Remove an owner's mdevs (or one mdev the ledger owns); bounded wait.", "owner uuid force timeout-ms",
-          "  --owner ID            every mdev this container or vgpuctl owner holds\n"
-          "  --uuid UUID           one mdev, which must be in the ledger\n"
+        { "release", "--owner ID | --uuid UUID|ADDR [--force] [--timeout-ms N]",
+          "Give back an owner's vGPUs (or one the ledger owns): remove mdevs, unbind VFs; bounded wait.",
+          "owner uuid force timeout-ms",
+          "  --owner ID            every mdev and VF this container or vgpuctl owner holds\n"
+          "  --uuid UUID|ADDR      one mdev (its UUID) or VF (its PCI address), which must be in\n"
+          "                        the ledger\n"
           "  --force               also a running container's: its nodes and device cgroup access\n"
           "                        go first, so the group number never reaches it again\n"
           "  --timeout-ms N        bound on a remove the kernel blocks (default 5000)\n",
@@ -250,6 +295,14 @@ static const command_t commands[] = {
           "  --domain              a whole <domain> with the hostdev and <video><model type=\"none\"/>\n"
           "  --mdevctl-dir DIR     mdevctl's definitions (default " VGPU_MDEVCTL_DIR ")\n",
           run_libvirt_xml },
+        { "sriov", "enable PF N | disable PF [--timeout-ms N]",
+          "Enable N VFs on an SR-IOV PF, or disable them (refused while any is held).", "timeout-ms",
+          "  enable PF N           write N to the PF's sriov_numvfs (1 to its sriov_totalvfs; the\n"
+          "                        kernel wants 0 first: disable a PF that has VFs)\n"
+          "  disable PF            write 0; refused while the ledger holds one of its VFs or one\n"
+          "                        is under vfio-pci for someone else\n"
+          "  --timeout-ms N        bound on the kernel's write (default 10000)\n",
+          run_sriov },
 };
 
 enum {
@@ -324,12 +377,18 @@ path_option (const char *name, const char *arg, const char **ret)
 static int
 uuid_option (cmd_opts_t *o, const char *arg)
 {
-        if (!vgpu_uuid_valid (arg)) {
+        char addr[VGPU_PCI_ADDR_LEN + 1];
+
+        if (vgpu_pci_addr_normalise (arg, "--uuid", addr, NULL) == 0) {
+                vgpu_copy (o->uuid_buf, sizeof o->uuid_buf, addr);
+                o->uuid_is_addr = true;
+        } else if (vgpu_uuid_valid (arg)) {
+                vgpu_copy (o->uuid_buf, sizeof o->uuid_buf, arg);
+                vgpu_uuid_lower (o->uuid_buf);
+        } else {
                 fprintf (stderr, PROG ": --uuid \"%.64s\" is not a UUID\n", arg);
                 return 2;
         }
-        vgpu_copy (o->uuid_buf, sizeof o->uuid_buf, arg);
-        vgpu_uuid_lower (o->uuid_buf);
         o->uuid = o->uuid_buf;
         return 0;
 }
@@ -390,12 +449,13 @@ sandbox_profile (const command_t *c, const cmd_opts_t *o)
 static const vgpu_cli_t cli = {
         .prog = PROG,
         .usage = "[OPTIONS] COMMAND [ARGS]",
-        .summary = "Give containers Intel GVT-g vGPUs: admin and node-agent CLI.",
+        .summary = "Give containers Intel vGPUs (GVT-g mdevs, SR-IOV VFs): admin and node-agent CLI.",
         .command_word = "command",
         .options = long_opts,
         .commands = commands,
         .n_commands = ARRAY_SIZE (commands),
         .take = take_option,
+        .take_args = take_args,
 };
 
 /* Combinations getopt cannot see: usage errors before anything runs. */
@@ -410,6 +470,9 @@ check_options (const command_t *cmd, const cmd_opts_t *o)
                 return vgpu_cli_usage_error (PROG, "--uuid names one mdev, so no --count with it, in", cmd->name);
         if ((cmd->run == run_define || cmd->run == run_undefine || cmd->run == run_libvirt_xml) && !o->uuid)
                 return vgpu_cli_usage_error (PROG, "this command needs --uuid:", cmd->name);
+        if (o->uuid_is_addr && cmd->run != run_release)
+                return vgpu_cli_usage_error (PROG, "--uuid takes a PCI address (a VF) only in release, not in",
+                                             cmd->name);
         if (cmd->run == run_define && !o->parent != !o->type)
                 return vgpu_cli_usage_error (PROG, "--parent and --type go together, in", cmd->name);
         if (cmd->run == run_libvirt_xml && o->libvirt.ramfb && !o->libvirt.display)

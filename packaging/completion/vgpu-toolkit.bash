@@ -1,7 +1,8 @@
 # bash completion for vgpuctl, vgpu-hook and vgpu-cdi (installed once per
 # command name).  Commands and options are read from the program's own
 # --help, so the completion follows the program it completes; values come
-# from the host where there is a list (types, parents, mdevs).
+# from the host where there is a list (types, parents, mdevs, SR-IOV PFs and
+# their VFs).
 
 # _vgpu_help_options PROG [COMMAND]: the long options its help names, in
 # the usage line or the option list, one a line.
@@ -26,8 +27,18 @@ _vgpu_takes_value() {
 	"$@" --help 2>/dev/null | grep -Eq -- "^  $opt [A-Za-z|/]"
 }
 
+# The Intel display-class PFs with SR-IOV (vgpuctl's own choice when no
+# sriov.json names PFs), one a line.
+_vgpu_pfs() {
+	local d
+	for d in "${VGPU_SYSFS_ROOT:-/sys}"/bus/pci/devices/*; do
+		[ -e "$d/sriov_totalvfs" ] && [ "$(cat "$d/vendor" 2>/dev/null)" = 0x8086 ] &&
+			[[ $(cat "$d/class" 2>/dev/null) == 0x03* ]] && echo "${d##*/}"
+	done
+}
+
 _vgpu_values() { # OPTION
-	local sysfs=${VGPU_SYSFS_ROOT:-/sys} t
+	local sysfs=${VGPU_SYSFS_ROOT:-/sys} t d
 	case $1 in
 	--display | --ramfb) echo "on off" ;;
 	--type)
@@ -35,9 +46,17 @@ _vgpu_values() { # OPTION
 		for t in "$sysfs"/class/mdev_bus/*/mdev_supported_types/*; do
 			[ -e "$t" ] && echo "${t##*/}"
 		done | sort -u
+		[ -n "$(_vgpu_pfs)" ] && echo vf
 		;;
-	--parent) ls "$sysfs/class/mdev_bus" 2>/dev/null ;;
-	--uuid) ls "$sysfs/bus/mdev/devices" 2>/dev/null ;;
+	--parent) { ls "$sysfs/class/mdev_bus" 2>/dev/null; _vgpu_pfs; } | sort -u ;;
+	--uuid)
+		ls "$sysfs/bus/mdev/devices" 2>/dev/null
+		for d in $(_vgpu_pfs); do
+			for t in "$sysfs/bus/pci/devices/$d"/virtfn*; do
+				[ "$(basename "$(readlink "$t/driver" 2>/dev/null)")" = vfio-pci ] && basename "$(readlink "$t")"
+			done
+		done
+		;;
 	esac
 }
 
@@ -70,6 +89,11 @@ _vgpu_toolkit() {
 	fi
 	if [[ $cur == -* ]]; then
 		mapfile -t COMPREPLY < <(compgen -W "$(_vgpu_help_options "$prog" ${cmd:+"$cmd"})" -- "$cur")
+	elif [ "$cmd" = sriov ]; then # sriov enable PF N | sriov disable PF
+		case $prev in
+		sriov) mapfile -t COMPREPLY < <(compgen -W "enable disable" -- "$cur") ;;
+		enable | disable) mapfile -t COMPREPLY < <(compgen -W "$(_vgpu_pfs)" -- "$cur") ;;
+		esac
 	elif [ "${prog##*/}" = vgpu-hook ]; then
 		mapfile -t COMPREPLY < <(compgen -W "precreate prestart createRuntime poststop" -- "$cur")
 	elif [ -z "$cmd" ]; then

@@ -19,7 +19,7 @@ comp() {
 
 check "registered for the three programs" "vgpuctl vgpu-hook vgpu-cdi" \
 	"$(complete -p | sed -n 's/^complete -F _vgpu_toolkit //p' | tr ' ' '\n' | sort -r | paste -sd' ')"
-check "vgpuctl: every command" "types list allocate release gc doctor define undefine libvirt-xml" "$(comp "$VGPUCTL" "")"
+check "vgpuctl: every command" "types list allocate release gc doctor define undefine libvirt-xml sriov" "$(comp "$VGPUCTL" "")"
 check "vgpuctl: a prefix" "define doctor" "$(comp "$VGPUCTL" d | tr ' ' '\n' | sort | paste -sd' ')"
 check "vgpuctl: the command after a global option and its value" "types" "$(comp "$VGPUCTL" --state-dir /tmp ty)"
 check "vgpuctl: global options before the command" "--dev-root --help --no-sandbox --state-dir --sysfs-root --version" "$(comp "$VGPUCTL" --)"

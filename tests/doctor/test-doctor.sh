@@ -131,7 +131,7 @@ wait "$STUB_PID" 2>/dev/null
 check "no GPU: the parents check fails with what to load and which GPUs GVT-g covers" 1 "$(printf '%s\n' "$out" | grep -c \
 	'^fail  mdev parents: none in class/mdev_bus; fix: load i915 with enable_gvt=1 (kernel command line i915.enable_gvt=1) and the kvmgt module; GVT-g covers Intel GPUs of generations 5 to 10 (Broadwell to Comet Lake), later ones offer SR-IOV instead$')"
 check "no GPU: exit 1" 1 "$(printf '%s\n' "$out" | grep -c '^rc=1$')"
-check "no GPU: the hook points at vgpuctl doctor" 1 "$(printf '%s\n' "$out" | grep -cx 'vgpu-hook: no mdev parent on this host (no GPU with GVT-g on): `vgpuctl doctor` says what is missing')"
+check "no GPU: the hook points at vgpuctl doctor" 1 "$(printf '%s\n' "$out" | grep -cx 'vgpu-hook: no vGPU parent on this host (no GPU with GVT-g on, no SR-IOV PF): `vgpuctl doctor` says what is missing')"
 check "no GPU: vgpu-cdi generate fails, writes no spec and points at vgpuctl doctor" 1 "$(printf '%s\n' "$out" | grep -cx \
 	"vgpu-cdi: no mdev type on this host, so no spec ($T/cdi/nogpu.json not written): \`vgpuctl doctor\` says what is missing")"
 check "no GPU: vgpu-cdi exit 1, no file" 1 "$(printf '%s\n' "$out" | grep -cx 'rc=1 1')"

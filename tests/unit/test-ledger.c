@@ -14,12 +14,14 @@
 #include <unistd.h>
 
 #include "ledger.h"
+#include "pci.h"
 #include "util.h"
 
 static vgpu_record_t
 sample (void)
 {
         vgpu_record_t r = { .uuid = "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001",
+                            .device = "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001",
                             .owner = { .kind = VGPU_OWNER_CONTAINER, .id = "ctr-1" },
                             .request = "auto",
                             .parent = "0000:00:02.0",
@@ -148,7 +150,70 @@ record_legacy (void **state)
                 assert_int_equal (r.owner.kind, cases[i].kind);
                 assert_string_equal (r.owner.id, cases[i].id);
                 assert_string_equal (r.request, "");
+                /* from before VFs: an mdev, named by its uuid */
+                assert_int_equal (r.backend, VGPU_BACKEND_MDEV);
+                assert_string_equal (r.device, "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001");
         }
+}
+
+/* A VF's record names its backend and its PCI address, and its uuid is the
+ * id of that address: one VF, one record name; a record whose id and
+ * address disagree, or with an unknown backend, is corrupt. */
+static void
+record_vf (void **state)
+{
+        vgpu_record_t a = sample (), b;
+        _cleanup_free_ char *text = NULL;
+        vgpu_error_t err = { 0 };
+        char other[VGPU_UUID_LEN + 1], *evil, *p;
+
+        a.backend = VGPU_BACKEND_VF;
+        memset (a.device, 0, sizeof a.device);
+        snprintf (a.device, sizeof a.device, "0000:00:02.3");
+        memset (a.type, 0, sizeof a.type);
+        snprintf (a.type, sizeof a.type, "vf");
+        vgpu_vf_id (a.device, a.uuid);
+        text = vgpu_record_format (&a);
+        assert_non_null (strstr (text, "\"backend\":\"vf\",\"device\":\"0000:00:02.3\""));
+        assert_int_equal (vgpu_record_parse (text, strlen (text), &b, NULL), 0);
+        assert_memory_equal (&a, &b, sizeof a);
+
+        vgpu_vf_id ("0000:00:02.4", other);
+        assert_string_not_equal (other, a.uuid);
+        evil = strdup (text);
+        memcpy (strstr (evil, "0000:00:02.3"), "0000:00:02.4", 12);
+        assert_int_equal (vgpu_record_parse (evil, strlen (evil), &b, &err), -EBADMSG);
+        assert_non_null (strstr (err.msg, "0000:00:02.4"));
+        memcpy (strstr (evil, "0000:00:02.4"), "0000:00:02.3", 12);
+        p = strstr (evil, "\"vf\",\"device\"");
+        memcpy (p, "\"xx\"", 4);
+        assert_int_equal (vgpu_record_parse (evil, strlen (evil), &b, &err), -EBADMSG);
+        assert_string_equal (err.msg, "ledger record backend \"xx\" is unknown");
+        free (evil);
+}
+
+/* VF ids: stable (a fixed namespace: changing it would orphan the records
+ * of an upgraded host), distinct per address; addresses are lowercase hex. */
+static void
+vf_ids (void **state)
+{
+        char a[VGPU_UUID_LEN + 1], b[VGPU_UUID_LEN + 1], out[VGPU_PCI_ADDR_LEN + 1];
+        vgpu_error_t err = { 0 };
+
+        vgpu_vf_id ("0000:00:02.1", a);
+        assert_string_equal (a, "1a2812f8-5574-5e99-a727-5723ba0dced3"); /* Python's uuid.uuid5 agrees */
+        vgpu_vf_id ("0000:00:02.2", b);
+        assert_string_not_equal (a, b);
+        assert_true (vgpu_pci_addr_valid ("0000:03:00.7"));
+        assert_false (vgpu_pci_addr_valid ("0000:03:00.8"));
+        assert_false (vgpu_pci_addr_valid ("0000:03:20.0"));
+        assert_false (vgpu_pci_addr_valid ("0000:0A:00.0"));
+        assert_false (vgpu_pci_addr_valid ("0000:00:02"));
+        assert_false (vgpu_pci_addr_valid ("../../x/00.0"));
+        assert_int_equal (vgpu_pci_addr_normalise ("0000:0A:00.1", "PF", out, &err), 0);
+        assert_string_equal (out, "0000:0a:00.1");
+        assert_int_equal (vgpu_pci_addr_normalise ("0000:00:02.0/..", "PF", out, &err), -EINVAL);
+        assert_string_equal (err.msg, "PF \"0000:00:02.0/..\" is not a PCI address (DDDD:BB:DD.F)");
 }
 
 /* A pool slot's owner is its index within its spec file; two specs' slot 0
@@ -331,6 +396,8 @@ main (void)
                 cmocka_unit_test (record_truncated_or_bad),
                 cmocka_unit_test (ledger_on_disk),
                 cmocka_unit_test (record_legacy),
+                cmocka_unit_test (record_vf),
+                cmocka_unit_test (vf_ids),
                 cmocka_unit_test (owner_kinds),
                 cmocka_unit_test (ledger_strangers),
                 cmocka_unit_test (ledger_names),

@@ -154,8 +154,8 @@ no_parent_points_at_doctor (void **state)
                 assert_int_equal (
                         vgpu_select (&host, &(vgpu_selector_t) { .type = i ? "i915-GVTg_V5_4" : "auto" }, &c, &err),
                         -ENOENT);
-                assert_string_equal (err.msg, "no mdev parent on this host (no GPU with GVT-g on): `vgpuctl doctor` "
-                                              "says what is missing");
+                assert_string_equal (err.msg, "no vGPU parent on this host (no GPU with GVT-g on, no SR-IOV PF): "
+                                              "`vgpuctl doctor` says what is missing");
         }
 }
 
