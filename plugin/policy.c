@@ -70,13 +70,15 @@ vgpu_select (const vgpu_host_t *host, const vgpu_selector_t *sel, vgpu_choice_t 
         const vgpu_type_t *best_t = NULL, *known_t = NULL;
         bool any_parent = !sel->parent || !*sel->parent;
         bool is_auto = strcmp (sel->type, "auto") == 0;
+        size_t n_known = 0; /* parents that offer what is asked */
 
         if (host->n_parents == 0)
                 return vgpu_error_set (err, ENOENT,
                                        "no vGPU parent on this host (no GPU with GVT-g on, no SR-IOV PF): "
                                        "`vgpuctl doctor` says what is missing");
         if (!any_parent && !vgpu_host_parent (host, sel->parent))
-                return vgpu_error_set (err, ENOENT, "unknown parent %s (no such device in class/mdev_bus)",
+                return vgpu_error_set (err, ENOENT,
+                                       "unknown parent %s (no such device in class/mdev_bus, nor an SR-IOV PF)",
                                        sel->parent);
         for (size_t i = 0; i < host->n_parents; i++) {
                 const vgpu_parent_t *p = &host->parents[i];
@@ -84,8 +86,10 @@ vgpu_select (const vgpu_host_t *host, const vgpu_selector_t *sel, vgpu_choice_t 
 
                 if (!any_parent && strcmp (p->name, sel->parent) != 0)
                         continue;
-                if (!known_t && (known_t = pick_in_parent (p, sel, false)))
+                if (pick_in_parent (p, sel, false) && n_known++ == 0) {
+                        known_t = pick_in_parent (p, sel, false);
                         known_p = p;
+                }
                 t = pick_in_parent (p, sel, true);
                 if (!t)
                         continue;
@@ -101,7 +105,7 @@ vgpu_select (const vgpu_host_t *host, const vgpu_selector_t *sel, vgpu_choice_t 
                 return 0;
         }
         if (known_t)
-                return none_left (known_t, any_parent && host->n_parents > 1 ? "any parent" : known_p->name, err);
+                return none_left (known_t, n_known > 1 ? "any parent" : known_p->name, err);
         if (is_auto)
                 return vgpu_error_set (err, ENOENT, "no mdev type%s%s meets the minimum resolution %ux%u",
                                        any_parent ? "" : " on ", any_parent ? "" : sel->parent,

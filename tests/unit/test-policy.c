@@ -120,6 +120,48 @@ auto_low_resolution_takes_most_instances (void **state)
                 -ENOENT);
 }
 
+static vgpu_type_t
+vf_type (unsigned avail)
+{
+        vgpu_type_t t = { .available = avail, .backend = VGPU_BACKEND_VF };
+
+        strcpy (t.id, "vf");
+        strcpy (t.device_api, "vfio-pci");
+        return t;
+}
+
+/* The seed's GVT-g GPU beside an SR-IOV PF: a VF is a whole function of its
+ * GPU, so it meets any resolution; auto takes it when it has most left. */
+static void
+auto_with_vfs (void **state)
+{
+        vgpu_type_t vf = vf_type (7);
+        vgpu_parent_t parents[2];
+        vgpu_host_t host;
+        vgpu_choice_t c;
+        vgpu_error_t err = { 0 };
+
+        seed_host (&host, parents, 1);
+        parents[1] = (vgpu_parent_t) { .name = "0000:03:00.0", .types = &vf, .n_types = 1, .backend = VGPU_BACKEND_VF };
+        host.n_parents = 2;
+        assert_int_equal (vgpu_select (&host, &(vgpu_selector_t) { .type = "auto" }, &c, NULL), 0);
+        assert_string_equal (c.type->id, "vf");
+        assert_string_equal (c.parent->name, "0000:03:00.0");
+        vf.available = 3;
+        assert_int_equal (vgpu_select (&host, &(vgpu_selector_t) { .type = "auto" }, &c, NULL), 0);
+        assert_string_equal (c.type->id, "i915-GVTg_V5_4");
+        assert_int_equal (
+                vgpu_select (&host, &(vgpu_selector_t) { .type = "auto", .min_w = 3840, .min_h = 2160 }, &c, NULL), 0);
+        assert_string_equal (c.type->id, "vf");
+        vf.available = 0;
+        assert_int_equal (vgpu_select (&host, &(vgpu_selector_t) { .type = "vf" }, &c, &err), -ENOSPC);
+        assert_string_equal (err.msg, "no VF left on 0000:03:00.0 (0 available): every enabled VF is held or not free "
+                                      "(`vgpuctl list`; `vgpuctl sriov enable` sets how many there are)");
+        assert_int_equal (vgpu_select (&host, &(vgpu_selector_t) { .type = "vf", .parent = "0000:00:02.0" }, &c, &err),
+                          -ENOENT);
+        assert_string_equal (err.msg, "type vf is not offered by parent 0000:00:02.0 (0000:03:00.0 offers it)");
+}
+
 static void
 exact_type_and_errors (void **state)
 {
@@ -184,6 +226,7 @@ main (void)
                 cmocka_unit_test (gvt_kernel_newlines),
                 cmocka_unit_test (gvt_other_shapes_rejected),
                 cmocka_unit_test (auto_picks_v5_4_on_seed_gpu),
+                cmocka_unit_test (auto_with_vfs),
                 cmocka_unit_test (auto_low_resolution_takes_most_instances),
                 cmocka_unit_test (exact_type_and_errors),
                 cmocka_unit_test (no_parent_points_at_doctor),
