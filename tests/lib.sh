@@ -83,3 +83,22 @@ start_stub() {
 # record_file UUID: the ledger file of an mdev's record (its name carries the
 # owner: <kind>.<id>.<uuid>.json).
 record_file() { ls -d "$VGPU_STATE_DIR"/ledger/*"$1".json 2>/dev/null | head -1; }
+
+# SR-IOV on the simulator's sriov.conf (the PF 0000:00:02.0, VFs 00:02.1-7).
+# pci_driver ADDR: the driver that has a PCI function, "none" when unbound;
+# vf_states: each VF as ADDR:DRIVER:DRIVER_OVERRIDE (never while a VF is
+# leaving vfio-pci: reading its driver_override waits on the device lock);
+# VF_ALL_I915: what vf_states says of seven VFs given back to i915.
+pci_driver() {
+	local l
+	l=$(readlink "$VGPU_SYSFS_ROOT/bus/pci/devices/$1/driver") && basename "$l" || echo none
+}
+vf_states() {
+	local i a
+	for i in 1 2 3 4 5 6 7; do
+		a=0000:00:02.$i
+		printf '%s:%s:%s ' "$a" "$(pci_driver "$a")" "$(cat "$VGPU_SYSFS_ROOT/bus/pci/devices/$a/driver_override")"
+	done
+}
+VF_ALL_I915=$(for i in 1 2 3 4 5 6 7; do printf '0000:00:02.%s:i915:(null) ' "$i"; done)
+vfio_pci_count() { ls "$VGPU_SYSFS_ROOT/bus/pci/drivers/vfio-pci" 2>/dev/null | grep -c '^0000'; }

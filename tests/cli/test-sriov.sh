@@ -16,16 +16,10 @@ PCI=$VGPU_SYSFS_ROOT/bus/pci
 
 ctl() { "$VGPUCTL" "$@"; }
 vf() { echo "0000:00:02.$1"; }
-drv() {
-	local l
-	l=$(readlink "$PCI/devices/$1/driver") && basename "$l" || echo none
-}
+drv() { pci_driver "$1"; }
 ovr() { cat "$PCI/devices/$1/driver_override"; }
-# Every VF's driver and override, as "ADDR:DRIVER:OVERRIDE ..." (no VF may be leaving vfio-pci:
-# reading its driver_override would wait with the kernel's device lock).
-vf_states() { for i in 1 2 3 4 5 6 7; do printf '%s:%s:%s ' "$(vf "$i")" "$(drv "$(vf "$i")")" "$(ovr "$(vf "$i")")"; done; }
-ALL_I915=$(for i in 1 2 3 4 5 6 7; do printf '%s:i915:(null) ' "$(vf "$i")"; done)
-under_vfio() { ls "$PCI/drivers/vfio-pci" | grep -c '^0000'; }
+ALL_I915=$VF_ALL_I915
+under_vfio() { vfio_pci_count; }
 available() { ctl types --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["types"][0]["available_instances"])'; }
 # the ledger id of a VF, as RFC 4122 version 5 in vgpu-toolkit's namespace (pci.h)
 vf_id() { python3 -c 'import sys, uuid; print(uuid.uuid5(uuid.UUID("048b51cf-fb3f-40ea-b315-5479083d0aeb"), sys.argv[1]))' "$1"; }
@@ -49,9 +43,10 @@ g=$(basename "$(readlink "$PCI/devices/$a/iommu_group")")
 majmin=$(cat "$VGPU_SYSFS_ROOT/class/vfio/$g/dev")
 check "its group node carries the numbers of class/vfio/<group>/dev" "$(printf '%x:%x' "${majmin%:*}" "${majmin#*:}")" \
 	"$(stat -c %t:%T "$VGPU_DEV_ROOT/vfio/$g")"
-check "the ledger record is named by the VF's id (version 5 UUID of its address)" "$(vf_id "$a").json" "$(ls "$VGPU_STATE_DIR/ledger")"
+check "the ledger record is named by its owner and the VF's id (version 5 UUID of its address)" \
+	"vgpuctl.a.$(vf_id "$a").json" "$(ls "$VGPU_STATE_DIR/ledger")"
 check "the record says backend vf and the device" "vf $a" \
-	"$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["backend"], r["device"])' "$VGPU_STATE_DIR/ledger/$(vf_id "$a").json")"
+	"$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["backend"], r["device"])' "$(record_file "$(vf_id "$a")")")"
 check "list: the VF by its address, owned" "$a $PF vf owner=a state=active" "$(ctl list)"
 check "types: one fewer available, one active" "6" "$(available)"
 b=$(ctl allocate --owner b --type auto --json)
