@@ -246,26 +246,36 @@ has_node (const vgpu_plan_t *plan, const vgpu_mdev_t *m)
         return false;
 }
 
+/* The devices of one backend a fixed device names in its env (mdevs by
+ * VGPU_MDEV_UUID, VFs by VGPU_VF_ADDRESS): each still there, with the node
+ * the spec gives. */
+static void
+check_named (const vgpu_roots_t *roots, const vgpu_cdi_device_t *d, vgpu_backend_kind_t kind, FILE *out, size_t *n)
+{
+        const char *names = vgpu_cdi_device_env (d, kind == VGPU_BACKEND_VF ? "VGPU_VF_ADDRESS" : "VGPU_MDEV_UUID");
+
+        while (names && *names) {
+                size_t len = strcspn (names, ",");
+                char name[VGPU_NAME_MAX], what[VGPU_DEVICE_DISPLAY_MAX];
+                vgpu_mdev_t m;
+
+                snprintf (name, sizeof name, "%.*s", (int) (len < VGPU_NAME_MAX - 1 ? len : VGPU_NAME_MAX - 1), names);
+                names += len + (names[len] == ',');
+                vgpu_device_display (kind, name, what);
+                if (vgpu_device_lookup (roots, kind, name, &m, NULL) < 0)
+                        finding (out, n, "device %s: %s is gone", d->name, what);
+                else if (m.group < 0 || !has_node (&d->plan, &m))
+                        finding (out, n, "device %s: %s has group %d (%u:%u), not the node in the spec", d->name, what,
+                                 m.group, m.group_major, m.group_minor);
+        }
+}
+
 static void
 check_fixed (const vgpu_roots_t *roots, const vgpu_cdi_spec_t *spec, FILE *out, size_t *n)
 {
         for (size_t i = 0; i < spec->n_devices; i++) {
-                const vgpu_cdi_device_t *d = &spec->devices[i];
-                const char *uuids = vgpu_cdi_device_env (d, "VGPU_MDEV_UUID");
-
-                while (uuids && *uuids) {
-                        size_t len = strcspn (uuids, ",");
-                        char uuid[VGPU_UUID_LEN + 1];
-                        vgpu_mdev_t m;
-
-                        snprintf (uuid, sizeof uuid, "%.*s", (int) (len < VGPU_UUID_LEN ? len : VGPU_UUID_LEN), uuids);
-                        uuids += len + (uuids[len] == ',');
-                        if (!vgpu_uuid_valid (uuid) || vgpu_mdev_lookup (roots, uuid, &m, NULL) < 0)
-                                finding (out, n, "device %s: mdev %s is gone", d->name, uuid);
-                        else if (m.group < 0 || !has_node (&d->plan, &m))
-                                finding (out, n, "device %s: mdev %s has group %d (%u:%u), not the node in the spec",
-                                         d->name, uuid, m.group, m.group_major, m.group_minor);
-                }
+                check_named (roots, &spec->devices[i], VGPU_BACKEND_MDEV, out, n);
+                check_named (roots, &spec->devices[i], VGPU_BACKEND_VF, out, n);
         }
 }
 

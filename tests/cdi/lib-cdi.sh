@@ -53,7 +53,7 @@ pm_cleanup() { pm rm -af -t 0 >/dev/null 2>&1; umount -R "$PM_T/root" "$PM_T/run
 
 # What the container sees: group nodes (and what open() gives), the VFIO
 # container node, and the vGPU env.
-PROBE='for n in /dev/vfio/*; do case $n in */vfio) echo "VFIO $n";; *) echo "NODE $n"; cat $n 2>&1 | sed "s/^.*: /OPEN /";; esac; done; env | grep -E "^(VGPU_|MDEV_)" | sort'
+PROBE='for n in /dev/vfio/*; do case $n in */vfio) echo "VFIO $n";; *) echo "NODE $n"; cat $n 2>&1 | sed "s/^.*: /OPEN /";; esac; done; env | grep -E "^(VGPU_|MDEV_|PCI_)" | sort'
 
 # nodes OUT: the group node lines; opens OUT: what open() gave
 nodes() { printf '%s\n' "$1" | grep '^NODE ' | sort | tr '\n' ' ' | sed 's/ $//'; }
