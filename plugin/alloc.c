@@ -591,8 +591,8 @@ vgpu_release_uuid (const vgpu_roots_t *roots, const char *uuid, vgpu_release_mod
 }
 
 static int
-push_action (vgpu_gc_action_t **acts, size_t *n, const char *uuid, const char *owner, const char *reason, int result,
-             const vgpu_error_t *e)
+push_action (vgpu_gc_action_t **acts, size_t *n, const char *uuid, const char *device, const char *owner,
+             const char *reason, int result, const vgpu_error_t *e)
 {
         vgpu_gc_action_t *a;
         void *p = realloc (*acts, (*n + 1) * sizeof **acts);
@@ -603,6 +603,7 @@ push_action (vgpu_gc_action_t **acts, size_t *n, const char *uuid, const char *o
         a = &(*acts)[(*n)++];
         memset (a, 0, sizeof *a);
         snprintf (a->uuid, sizeof a->uuid, "%s", uuid);
+        snprintf (a->device, sizeof a->device, "%s", device);
         snprintf (a->owner, sizeof a->owner, "%s", owner);
         a->reason = reason;
         a->result = result;
@@ -622,7 +623,7 @@ gc_unreadable (const vgpu_roots_t *roots, vgpu_ledger_t *l, char (*bad)[VGPU_UUI
                 bool gone = vgpu_ledger_remove_stranger (l, odd[i], &e) == 0;
 
                 /* not our writing, so no proof the mdev is ours: it stays */
-                if (push_action (acts, n_acts, odd[i], "?",
+                if (push_action (acts, n_acts, odd[i], "", "?",
                                  gone ? "no regular file: entry removed, mdev left alone"
                                       : "no regular file, and not removable: left alone (remove it by hand)",
                                  0, &e) < 0)
@@ -639,7 +640,7 @@ gc_unreadable (const vgpu_roots_t *roots, vgpu_ledger_t *l, char (*bad)[VGPU_UUI
 
                 if (r == 0)
                         r = vgpu_ledger_del (l, bad[i], &e);
-                if (push_action (acts, n_acts, bad[i], "?", "corrupt ledger record", r, &e) < 0)
+                if (push_action (acts, n_acts, bad[i], "", "?", "corrupt ledger record", r, &e) < 0)
                         return -ENOMEM;
         }
         return 0;
@@ -681,7 +682,7 @@ vgpu_gc (const vgpu_roots_t *roots, unsigned timeout_ms, unsigned unbound_after_
                 if (!why)
                         continue;
                 r = release_record (roots, &l, &recs[i], timeout_ms, &e);
-                if (push_action (&acts, &n_acts, recs[i].uuid, display (&recs[i], who), why, r, &e) < 0)
+                if (push_action (&acts, &n_acts, recs[i].uuid, recs[i].device, display (&recs[i], who), why, r, &e) < 0)
                         return vgpu_error_set (err, ENOMEM, "out of memory");
         }
         *ret = TAKE_PTR (acts);

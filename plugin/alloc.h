@@ -81,6 +81,7 @@ int vgpu_release_uuid (const vgpu_roots_t *roots, const char *uuid, vgpu_release
 
 typedef struct vgpu_gc_action {
         char uuid[VGPU_UUID_LEN + 1];
+        char device[VGPU_NAME_MAX]; /* the device's kernel name (a VF's address), "" when unknown */
         char owner[VGPU_OWNER_DISPLAY_MAX];
         const char *reason; /* "container gone", "releasing", "allocation interrupted", ... */
         int result;         /* 0 or negative errno */

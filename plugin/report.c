@@ -242,13 +242,15 @@ vgpu_report_gc (FILE *out, const vgpu_gc_action_t *acts, size_t n)
         size_t failed = 0;
 
         for (size_t i = 0; i < n; i++) {
+                /* a device by its kernel name: an mdev's UUID, a VF's address */
+                const char *dev = acts[i].device[0] ? acts[i].device : acts[i].uuid;
+
                 if (acts[i].result == 0 && acts[i].mdev_left)
-                        fprintf (out, "left %s (%s)\n", acts[i].uuid, acts[i].reason);
+                        fprintf (out, "left %s (%s)\n", dev, acts[i].reason);
                 else if (acts[i].result == 0)
-                        fprintf (out, "released %s of %s (%s)\n", acts[i].uuid, acts[i].owner, acts[i].reason);
+                        fprintf (out, "released %s of %s (%s)\n", dev, acts[i].owner, acts[i].reason);
                 else {
-                        fprintf (out, "kept %s of %s (%s): %s\n", acts[i].uuid, acts[i].owner, acts[i].reason,
-                                 acts[i].message);
+                        fprintf (out, "kept %s of %s (%s): %s\n", dev, acts[i].owner, acts[i].reason, acts[i].message);
                         failed++;
                 }
         }

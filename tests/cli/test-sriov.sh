@@ -114,11 +114,11 @@ n=$(ctl allocate --owner next --type vf)
 check "the next allocation gets another VF" 1 "$([ -n "$n" ] && [ "$n" != "$h" ] && echo 1)"
 ctl release --owner next
 out=$(ctl gc --timeout-ms 300 2>&1)
-check "gc while it is still held: exit 1, keeps the record" "1 $h $PF vf owner=held state=releasing" \
-	"$(printf '%s\n' "$out" | grep -c "^kept .* of held (release pending)") $(ctl list)"
+check "gc while it is still held: exit 1, keeps the record, names the VF" "1 $h $PF vf owner=held state=releasing" \
+	"$(printf '%s\n' "$out" | grep -c "^kept $h of held (release pending)") $(ctl list)"
 sim "unblock-unbind $h"
 for i in $(seq 50); do [ "$(drv "$h")" = none ] && break; sleep 0.1; done
-ok "after the holder lets go, gc gives it back" ctl gc
+check "after the holder lets go, gc gives it back" "released $h of held (release pending)" "$(ctl gc)"
 check "... no record, back to i915, driver_override empty" "0 $ALL_I915" "$(ledger_count) $(vf_states)"
 
 # --- a claim that fails is undone

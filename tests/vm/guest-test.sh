@@ -603,6 +603,160 @@ c6_cleanup() {
 	[ "$(counts)" = "$CLEAN" ]
 }
 
+# ---- part 3: the SR-IOV backend (the hook, vgpuctl, gc) on the NVMe PF ----
+# sriov.json names the PF (no GPU: discovery takes Intel display PFs only) and nvme as the
+# driver a given-back VF goes to.
+
+vf_backend_setup() {
+	have vgpuctl || return 1
+	mkdir -p /etc/vgpu-toolkit
+	printf '{"pfs": [{"address": "%s", "return_driver": "nvme"}]}\n' "$PF_ADDR" >/etc/vgpu-toolkit/sriov.json
+	t0=$(vmtime now)
+	vgpuctl sriov enable "$PF_ADDR" 7 || return 1
+	note "vgpuctl sriov enable $PF_ADDR 7 (autoprobe 1): $(ms_since "$t0") ms"
+	vgpuctl types >/tmp/types.out 2>&1
+	sed -n "/^$PF_ADDR/,/^\$/p" /tmp/types.out | sed 's/^/# vgpuctl types: /'
+	[ "$(vfs_present)" = 7 ] && grep -q "^$PF_ADDR\$" /tmp/types.out &&
+		sed -n "/^$PF_ADDR/,/^\$/p" /tmp/types.out | grep -q 'Available instances: 7'
+}
+
+# A crun container with the hook asking for a VF; inside, vfio-probe by the VF's PCI address.
+c_vf_hook() {
+	have vgpu-hook || return 1
+	ctr_bundle /tmp/b-vf ".hooks = {
+	    createRuntime: [{path: \"/usr/bin/vgpu-hook\", args: [\"vgpu-hook\", \"createRuntime\", \"--type\", \"vf\"]}],
+	    poststop: [{path: \"/usr/bin/vgpu-hook\", args: [\"vgpu-hook\", \"poststop\"]}]}" || return 1
+	echo 'echo "container sees:"; ls -l /dev/vfio; exec vfio-probe auto $(cat /addr)' >"$CTR_ROOTFS/job.sh"
+	t0=$(vmtime now)
+	ctr_create vfctr /tmp/b-vf || { sed 's/^/# vfctr: /' /tmp/b-vf/out; ctr_hooks_out /tmp/b-vf; return 1; }
+	note "crun create with the VF hook: $(ms_since "$t0") ms"
+	VF_ADDR=$(vgpuctl list | awk -v pf="$PF_ADDR" '$2 == pf { print $1 }')
+	[ "$(echo "$VF_ADDR" | wc -w)" = 1 ] || { note "expected one VF under vfio-pci, have: $VF_ADDR"; return 1; }
+	VF_GROUP=$(vf_group "$VF_ADDR")
+	show_group "$VF_GROUP"
+	vgpuctl list 2>&1 | sed 's/^/# vgpuctl list: /'
+	echo "$VF_ADDR" >"$CTR_ROOTFS/addr"
+	ctr_start_wait vfctr
+	sed 's/^/# vfctr: /' /tmp/b-vf/out
+	[ "$(vf_driver "$VF_ADDR")" = vfio-pci ] &&
+		[ "$(node_numbers "/dev/vfio/$VF_GROUP")" = "$(cat "/sys/class/vfio/$VF_GROUP/dev")" ] &&
+		grep -q "^vfio-probe: GROUP_GET_DEVICE_FD $VF_ADDR ok" /tmp/b-vf/out && grep -q '^vfio-probe: all ok' /tmp/b-vf/out
+}
+
+# crun delete runs poststop: the VF leaves vfio-pci, driver_override is empty, nvme probes it.
+c_vf_poststop() {
+	[ -n "$VF_ADDR" ] || { note "no VF container to delete: its createRuntime failed"; return 1; }
+	before=$(nvme_probes "$VF_ADDR")
+	t0=$(vmtime now)
+	ctr_delete vfctr | sed 's/^/# delete: /'
+	note "crun delete (poststop gives the VF back): $(ms_since "$t0") ms"
+	ctr_hooks_out /tmp/b-vf
+	note "after delete: $VF_ADDR driver $(vf_driver "$VF_ADDR"), driver_override $(cat "/sys/bus/pci/devices/$VF_ADDR/driver_override")," \
+		"nvme probes $before -> $(nvme_probes "$VF_ADDR"), /dev/vfio: $(ls /dev/vfio | tr '\n' ' '), ledger: $(ls "$VGPU_STATE_DIR/ledger" | wc -l)"
+	[ "$(cat "/sys/bus/pci/devices/$VF_ADDR/driver_override")" = "(null)" ] && [ "$(nvme_probes "$VF_ADDR")" = $((before + 1)) ] &&
+		[ ! -e "/dev/vfio/$VF_GROUP" ] && [ "$(ls "$VGPU_STATE_DIR/ledger" | wc -l)" = 0 ]
+}
+
+# Seven allocations take the seven VFs; the eighth gets the clear line; disable is refused meanwhile.
+c_vf_exhaust() {
+	have vgpuctl || return 1
+	n=$(allocate_until vfx vf)
+	note "vf: $n allocations, then: $(cat /tmp/alloc.err)"
+	r=0
+	[ "$n" = 7 ] || r=1
+	grep -q "no VF left on $PF_ADDR (0 available)" /tmp/alloc.err || r=1
+	vgpuctl sriov disable "$PF_ADDR" >/tmp/dis.err 2>&1 && r=1
+	note "sriov disable while held: $(cat /tmp/dis.err)"
+	grep -q "^vgpuctl: PF $PF_ADDR: VF .* is held by vfx-" /tmp/dis.err && [ "$(vfs_present)" = 7 ] || r=1
+	t0=$(vmtime now)
+	release_prefix vfx "$n"
+	note "7 releases: $(ms_since "$t0") ms; under vfio-pci now: $(ls /sys/bus/pci/drivers/vfio-pci | grep -c '^0000')"
+	[ "$r" = 0 ] && [ "$(ls /sys/bus/pci/drivers/vfio-pci | grep -c '^0000')" = 0 ] && [ "$(ls "$VGPU_STATE_DIR/ledger" | wc -l)" = 0 ]
+}
+
+# claim+release cycles through vgpuctl, timed (not a check of speed: a note).
+c_vf_timing() {
+	have vgpuctl || return 1
+	vmtime run 7 sh -c 'vgpuctl allocate --owner "t$VMTIME_I" --type vf >/dev/null' >/tmp/t.alloc 2>&1
+	rc=$?
+	vmtime run 7 sh -c 'vgpuctl release --owner "t$VMTIME_I"' >/tmp/t.rel 2>&1
+	note "vgpuctl allocate --type vf (claim), 7 runs: $(tail -1 /tmp/t.alloc)"
+	note "vgpuctl release (give back to nvme), 7 runs: $(tail -1 /tmp/t.rel)"
+	[ "$rc" = 0 ] && [ "$(ls "$VGPU_STATE_DIR/ledger" | wc -l)" = 0 ]
+}
+
+vf_busy_start() {
+	VF_BUSY=$(vgpuctl allocate --owner vfbusy --type vf) || return 1
+	VF_BUSY_GROUP=$(vf_group "$VF_BUSY")
+	vfio-probe --hold 8 "$VF_BUSY_GROUP" "$VF_BUSY" >/tmp/vfholder.out 2>&1 &
+	VF_HOLDER=$!
+	i=0
+	until grep -q holding /tmp/vfholder.out || [ "$i" -gt 150 ]; do sleep 0.1; i=$((i + 1)); done
+	sed 's/^/# holder: /' /tmp/vfholder.out
+	grep -q holding /tmp/vfholder.out
+}
+
+vf_busy_release() {
+	[ -n "$VF_BUSY" ] || return 1
+	t0=$(vmtime now)
+	vgpuctl release --owner vfbusy --timeout-ms 1000 >/tmp/rel.out 2>&1
+	rc=$?
+	ms=$(ms_since "$t0")
+	note "release while held: exit $rc after $ms ms: $(cat /tmp/rel.out)"
+	vgpuctl list >/tmp/list.out 2>&1
+	sed 's/^/# vgpuctl list: /' /tmp/list.out
+	vgpuctl gc >/tmp/gc.out 2>&1
+	note "gc while held (exit $?): $(cat /tmp/gc.out)"
+	note "meanwhile: driver $(vf_driver "$VF_BUSY"), /dev/vfio: $(ls /dev/vfio | tr '\n' ' ')holder $(kill -0 "$VF_HOLDER" 2>/dev/null && echo alive || echo gone)"
+	[ "$rc" = 1 ] && [ "$ms" -lt 3000 ] && grep -q "VF $VF_BUSY of vfbusy is still open after 1000 ms: marked releasing" /tmp/rel.out &&
+		grep "^$VF_BUSY " /tmp/list.out | grep -q 'state=releasing' && grep -q "^kept .* of vfbusy (release pending)" /tmp/gc.out &&
+		[ -c "/dev/vfio/$VF_BUSY_GROUP" ] && kill -0 "$VF_HOLDER"
+}
+
+vf_busy_gc() {
+	[ -n "$VF_BUSY" ] || return 1
+	wait "$VF_HOLDER"
+	before=$(nvme_probes "$VF_BUSY")
+	i=0
+	while [ "$(vf_driver "$VF_BUSY")" != none ] && [ "$i" -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	t0=$(vmtime now)
+	vgpuctl gc >/tmp/gc.out 2>&1
+	rc=$?
+	note "gc after the holder exited (exit $rc, $(ms_since "$t0") ms): $(cat /tmp/gc.out)"
+	note "$VF_BUSY: driver_override $(cat "/sys/bus/pci/devices/$VF_BUSY/driver_override"), nvme probes $before -> $(nvme_probes "$VF_BUSY"), ledger $(ls "$VGPU_STATE_DIR/ledger" | wc -l)"
+	[ "$rc" = 0 ] && [ "$(cat "/sys/bus/pci/devices/$VF_BUSY/driver_override")" = "(null)" ] &&
+		[ "$(nvme_probes "$VF_BUSY")" = $((before + 1)) ] && [ ! -e "/dev/vfio/$VF_BUSY_GROUP" ] &&
+		[ "$(ls "$VGPU_STATE_DIR/ledger" | wc -l)" = 0 ]
+}
+
+c_vf_disable() {
+	have vgpuctl || return 1
+	t0=$(vmtime now)
+	vgpuctl sriov disable "$PF_ADDR" || return 1
+	note "vgpuctl sriov disable $PF_ADDR with nothing held: $(ms_since "$t0") ms"
+	[ "$(vfs_present)" = 0 ]
+}
+
+# autoprobe 0 and no return_driver in the config: a VF given back stays unbound.
+c_vf_noautoprobe() {
+	have vgpuctl || return 1
+	printf '{"pfs": [{"address": "%s"}]}\n' "$PF_ADDR" >/etc/vgpu-toolkit/sriov.json
+	echo 0 >"$PF/sriov_drivers_autoprobe"
+	vgpuctl sriov enable "$PF_ADDR" 7 || return 1
+	before=$(dmesg | grep -c 'nvme.*: pci function')
+	a=$(vgpuctl allocate --owner ap0 --type vf) || return 1
+	d=$(vf_driver "$a")
+	vgpuctl release --owner ap0 || return 1
+	note "autoprobe 0: claimed $a ($d), given back: driver $(vf_driver "$a"), driver_override $(cat "/sys/bus/pci/devices/$a/driver_override"), nvme probes $before -> $(dmesg | grep -c 'nvme.*: pci function')"
+	r=0
+	[ "$d" = vfio-pci ] && [ "$(vf_driver "$a")" = none ] && [ "$(cat "/sys/bus/pci/devices/$a/driver_override")" = "(null)" ] &&
+		[ "$(dmesg | grep -c 'nvme.*: pci function')" = "$before" ] || r=1
+	vgpuctl sriov disable "$PF_ADDR" || r=1
+	echo 1 >"$PF/sriov_drivers_autoprobe"
+	rm -f /etc/vgpu-toolkit/sriov.json
+	[ "$r" = 0 ]
+}
+
 vm_setup
 check "modules vfio vfio_iommu_type1 mdev mtty mdpy mbochs nvme vfio_pci load" k_modules
 check "parents mtty mdpy mbochs appear with their types ($CLEAN)" k_parents
@@ -653,4 +807,17 @@ rm -f /tmp/cdi.json
 check "vgpu-cdi generate --pool 2 --type mtty-2 --output - is accepted" c6_cdi_contract
 check "vgpu-cdi pool of 2 mtty-2: its /dev/vfio/N nodes carry the kernel's group major:minor" c6_cdi
 check "pool released, counts back" c6_cleanup
+reset_state
+check "sriov.json names the NVMe PF; vgpuctl sriov enable 7: type vf with 7 available" vf_backend_setup
+check "hook createRuntime --type vf: crun container gets a VF, node matches sysfs, ioctls by PCI address" c_vf_hook
+check "crun delete (poststop): the VF given back, driver_override empty, back to nvme (return_driver)" c_vf_poststop
+check "seven VFs by vgpuctl, the eighth gets \"no VF left\"; sriov disable refused while held" c_vf_exhaust
+check "claim and give-back timed (7 vgpuctl allocate, 7 release)" c_vf_timing
+VF_BUSY=
+check "a holder keeps an allocated VF's device fd open" vf_busy_start
+check "release of the held VF: exit 1 within bound, releasing; gc while held keeps it" vf_busy_release
+check "after the holder exits, gc gives the VF back: driver_override empty, back to nvme" vf_busy_gc
+check "vgpuctl sriov disable with nothing held works" c_vf_disable
+check "autoprobe 0, no return_driver: the VF is claimed without unbind and given back unbound" c_vf_noautoprobe
+reset_state
 tap_done
