@@ -5,8 +5,10 @@
  * path component only after it passes vgpu_pci_addr_valid.  A VF's ledger id
  * (backend.h) is the name-based UUID (RFC 4122 version 5, SHA-1) of its
  * address in vgpu-toolkit's own namespace: the same VF always has the same
- * id, so one record file can name it at a time, and a record that cannot be
- * read still says which VF it was (the id of each VF can be computed again). */
+ * id, so one record at a time names it (an allocation skips an id any
+ * record has), and a record that cannot be read still says, by the id at the
+ * end of its file name, which VF it was (each VF's id can be computed
+ * again). */
 #pragma once
 
 #include <stdbool.h>

@@ -10,9 +10,11 @@
 #include <sys/sysmacros.h>
 
 #include "device.h"
+#include "host.h"
 #include "util.h"
 
 #define KUBEVIRT_ENV "MDEV_PCI_RESOURCE_"
+#define KUBEVIRT_PCI_ENV "PCI_RESOURCE_"
 
 static int
 find (const vgpu_kopts_t *o, const vgpu_kdevs_t *devs, const char *id, const vgpu_kdev_t **ret, vgpu_error_t *err)
@@ -51,29 +53,35 @@ allocate_dynamic (const vgpu_kopts_t *o, const vgpu_kdevs_t *devs, const char *c
         return 0;
 }
 
-/* KubeVirt's name for the resource: upper case, '/' and '.' as '_'. */
+/* KubeVirt's name for the resource after prefix: upper case, '/' and '.' as '_'. */
 static void
-kubevirt_env (const char *resource, char *buf, size_t size)
+kubevirt_env (const char *prefix, const char *resource, char *buf, size_t size)
 {
-        size_t n = (size_t) snprintf (buf, size, KUBEVIRT_ENV "%s", resource);
+        size_t n = (size_t) snprintf (buf, size, "%s%s", prefix, resource);
 
-        for (char *p = buf + strlen (KUBEVIRT_ENV); p < buf + n && p < buf + size; p++)
+        for (char *p = buf + strlen (prefix); p < buf + n && p < buf + size; p++)
                 *p = *p == '/' || *p == '.' ? '_' : (char) toupper ((unsigned char) *p);
 }
 
-/* The plan's env, its KubeVirt variable renamed for the resource served. */
+/* The plan's env, its KubeVirt variables renamed for the resource served:
+ * MDEV_PCI_RESOURCE_* names mdevs, PCI_RESOURCE_* PCI devices (VFs). */
 static void
 take_env (const vgpu_kopts_t *o, const vgpu_plan_t *plan, vgpu_kanswer_t *ret)
 {
-        char name[VGPU_KUBELET_RESOURCE_MAX + 32];
+        static const char *const prefixes[] = { KUBEVIRT_ENV, KUBEVIRT_PCI_ENV };
 
-        kubevirt_env (o->resource, name, sizeof name);
         for (size_t i = 0; i < plan->n_env; i++) {
                 const char *e = plan->env[i], *eq = strchr (e, '=');
+                size_t k;
 
-                if (strncmp (e, KUBEVIRT_ENV, strlen (KUBEVIRT_ENV)) == 0 && eq)
+                for (k = 0; k < ARRAY_SIZE (prefixes) && strncmp (e, prefixes[k], strlen (prefixes[k])) != 0; k++)
+                        ;
+                if (k < ARRAY_SIZE (prefixes) && eq) {
+                        char name[VGPU_KUBELET_RESOURCE_MAX + 32];
+
+                        kubevirt_env (prefixes[k], o->resource, name, sizeof name);
                         snprintf (ret->env[ret->n_env++], sizeof ret->env[0], "%s%s", name, eq);
-                else
+                } else
                         vgpu_copy (ret->env[ret->n_env++], sizeof ret->env[0], e);
         }
 }
@@ -111,8 +119,12 @@ allocate_pool (const vgpu_kopts_t *o, const vgpu_kdevs_t *devs, const char *cons
                         if (strcmp (ids[i], ids[j]) == 0)
                                 return vgpu_error_set (err, EINVAL, "device %.64s is asked for twice", ids[i]);
                 r = find (o, devs, ids[i], &d, err);
-                if (r == 0 && vgpu_mdev_lookup (&o->roots, d->uuid, &mdevs[i], err) < 0)
-                        r = vgpu_error_set (err, ENODEV, "device %s: mdev %s is gone", d->id, d->uuid);
+                if (r == 0 && vgpu_device_lookup (&o->roots, d->backend, d->name, &mdevs[i], err) < 0) {
+                        char what[VGPU_DEVICE_DISPLAY_MAX];
+
+                        r = vgpu_error_set (err, ENODEV, "device %s: %s is gone", d->id,
+                                            vgpu_device_display (d->backend, d->name, what));
+                }
                 if (r < 0)
                         return r;
                 if (d->cdi)

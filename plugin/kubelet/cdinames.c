@@ -8,10 +8,12 @@
 #include <string.h>
 
 #include "json.h"
+#include "pci.h"
 #include "util.h"
 
 #define SPEC_MAX_BYTES (1u << 20)
 #define UUID_ENV "VGPU_MDEV_UUID="
+#define VF_ENV "VGPU_VF_ADDRESS="
 
 static void
 uuid_of (json_object *dev, char out[VGPU_UUID_LEN + 1])
@@ -28,6 +30,8 @@ uuid_of (json_object *dev, char out[VGPU_UUID_LEN + 1])
 
                 if (strncmp (s, UUID_ENV, strlen (UUID_ENV)) == 0 && vgpu_uuid_valid (s + strlen (UUID_ENV)))
                         vgpu_uuid_normalise (s + strlen (UUID_ENV), out, NULL);
+                else if (strncmp (s, VF_ENV, strlen (VF_ENV)) == 0 && vgpu_pci_addr_valid (s + strlen (VF_ENV)))
+                        vgpu_vf_id (s + strlen (VF_ENV), out); /* a VF's ledger id, by which the spec names it too */
         }
 }
 

@@ -18,7 +18,7 @@
 
 typedef struct vgpu_kcdi_name {
         char name[VGPU_KCDI_NAME_MAX]; /* the device name, without the kind */
-        char uuid[VGPU_UUID_LEN + 1];  /* "" when its env names no single mdev */
+        char uuid[VGPU_UUID_LEN + 1];  /* "" when its env names no single mdev or VF (a VF: its ledger id) */
 } vgpu_kcdi_name_t;
 
 typedef struct vgpu_kcdi {

@@ -17,7 +17,9 @@ typedef struct vgpu_kdev {
         char id[VGPU_KUBELET_ID_MAX + 1];
         char parent[VGPU_NAME_MAX];   /* its GPU; "" while not known (an adopted mdev that is gone) */
         char type[VGPU_NAME_MAX];     /* dynamic: the type Allocate names; pool: the mdev's, "" while gone */
-        char uuid[VGPU_UUID_LEN + 1]; /* pool: the mdev; "" in dynamic mode */
+        char uuid[VGPU_UUID_LEN + 1]; /* pool: the device's ledger id (an mdev's UUID); "" in dynamic mode */
+        vgpu_backend_kind_t backend;  /* pool: an mdev or a VF */
+        char name[VGPU_NAME_MAX];     /* pool: its kernel name, an mdev's UUID or a VF's PCI address */
         bool healthy;
         bool cdi;      /* a CDI spec in cdi-dir names it (dynamic: kind=type; pool: kind=uuid) */
         char why[512]; /* why it is unhealthy */

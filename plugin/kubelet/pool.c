@@ -2,9 +2,11 @@
  *
  * The ledger is read afresh at every scan: a member the admin released
  * (`vgpuctl release --uuid`) is no longer offered, and what another
- * process changed is seen.  Making a member again takes the ledger lock,
- * checks the record is still the plugin's and still active, and writes the
- * same UUID to the type's `create`, as mdevctl does for a defined device. */
+ * process changed is seen.  Members are mdevs or VFs (backend.h), one code
+ * path.  Making a member again takes the ledger lock, checks the record is
+ * still the plugin's and still active, and makes the same device again: the
+ * same UUID written to the type's `create` (as mdevctl does for a defined
+ * device), or the same VF claimed again. */
 #include "pool.h"
 
 #include <dirent.h>
@@ -16,6 +18,7 @@
 
 #include "alloc.h"
 #include "device.h"
+#include "host.h"
 #include "ledger.h"
 #include "policy.h"
 #include "util.h"
@@ -28,6 +31,8 @@
 typedef struct member {
         char uuid[VGPU_UUID_LEN + 1];
         char parent[VGPU_NAME_MAX]; /* "" when not known */
+        vgpu_backend_kind_t backend;
+        char name[VGPU_NAME_MAX]; /* the kernel's: the mdev's UUID, the VF's address */
 } member_t;
 
 typedef struct scan {
@@ -137,7 +142,7 @@ refresh (scan_t *s, vgpu_error_t *err)
         free (TAKE_PTR (s->mdevs));
         s->n_recs = s->n_mdevs = 0;
         r = vgpu_ledger_snapshot (&s->o->roots, &s->recs, &s->n_recs, err);
-        return r < 0 ? r : vgpu_mdev_list (&s->o->roots, &s->mdevs, &s->n_mdevs, err);
+        return r < 0 ? r : vgpu_device_list (&s->o->roots, &s->mdevs, &s->n_mdevs, err);
 }
 
 static unsigned
@@ -194,7 +199,7 @@ fill (vgpu_kpool_t *p, scan_t *s, const vgpu_host_t *host, const vgpu_parent_t *
         unsigned taken[VGPU_KUBELET_POOL_MAX], have, want;
         const vgpu_type_t *t = pool_type (p, s, host, par, &have);
         size_t made = 0;
-        char text[NOTE_MAX];
+        char text[NOTE_MAX], what[VGPU_DEVICE_DISPLAY_MAX];
 
         if (!t)
                 return 0;
@@ -216,35 +221,43 @@ fill (vgpu_kpool_t *p, scan_t *s, const vgpu_host_t *host, const vgpu_parent_t *
                 if (vgpu_kpool_owner (s->o->resource, taken[made], &owner) < 0 ||
                     vgpu_allocate (&s->o->roots, &(vgpu_selector_t) { .type = t->id, .parent = par->name },
                                    &(vgpu_owner_info_t) { .owner = owner, .stage = STAGE }, 1, &m, &n, NULL, &e) < 0) {
-                        snprintf (text, sizeof text, "GPU %s: made %zu of %u mdevs of %s: %s", par->name, made,
-                                  want - have, t->id, e.code ? e.msg : "resource name too long for a ledger owner");
+                        snprintf (text, sizeof text, "GPU %s: made %zu of %u %s of %s: %s", par->name, made,
+                                  want - have, t->backend == VGPU_BACKEND_VF ? "VFs" : "mdevs", t->id,
+                                  e.code ? e.msg : "resource name too long for a ledger owner");
                         note (p, s->log, par->name, text);
                         break;
                 }
-                vgpu_klog (s->log, "pool: made mdev %s (%s on %s) for %s", m.uuid, m.type, m.parent, owner.id);
+                vgpu_klog (s->log, "pool: made %s (%s on %s) for %s", vgpu_device_display (m.backend, m.name, what),
+                           m.type, m.parent, owner.id);
         }
         return made > 0;
 }
 
-/* Write a member's UUID to its type's create again, under the ledger lock,
- * if its record is still the plugin's, still active, and the mdev still
- * absent. */
+/* Make a member's device again (its UUID written to its type's create, its
+ * VF claimed), under the ledger lock, if its record is still the plugin's,
+ * still active, and the device still absent. */
 static int
 remake (const vgpu_kopts_t *o, const vgpu_record_t *was, vgpu_error_t *err)
 {
         vgpu_ledger_t l = { -1, -1 };
         vgpu_record_t rec;
-        vgpu_mdev_t m;
+        vgpu_mdev_t m, again;
         int r;
 
         r = vgpu_ledger_open (&o->roots, &l, err);
         if (r == 0)
                 r = vgpu_ledger_get (&l, was->uuid, &rec, err);
         if (r == 0 && (!vgpu_owner_same (&rec.owner, &was->owner) || rec.state != VGPU_RECORD_ACTIVE ||
-                       vgpu_mdev_lookup (&o->roots, rec.uuid, &m, NULL) == 0))
+                       vgpu_device_lookup (&o->roots, rec.backend, rec.device, &m, NULL) == 0))
                 r = -EALREADY; /* someone else saw to it meanwhile */
-        else if (r == 0)
-                r = vgpu_mdev_create (&o->roots, rec.parent, rec.type, rec.uuid, VGPU_CREATE_TIMEOUT_MS, &m, err);
+        else if (r == 0) {
+                again = (vgpu_mdev_t) { .backend = rec.backend, .group = -1, .cdev = -1 };
+                vgpu_copy (again.uuid, sizeof again.uuid, rec.uuid);
+                vgpu_copy (again.name, sizeof again.name, rec.device);
+                vgpu_copy (again.parent, sizeof again.parent, rec.parent);
+                vgpu_copy (again.type, sizeof again.type, rec.type);
+                r = vgpu_backend (rec.backend)->make (&o->roots, &again, VGPU_CREATE_TIMEOUT_MS, &m, err);
+        }
         if (r == 0) {
                 rec.group = m.group;
                 r = vgpu_ledger_put (&l, &rec, err);
@@ -261,25 +274,27 @@ repair (vgpu_kpool_t *p, scan_t *s, const vgpu_host_t *host)
         for (size_t i = 0; i < s->n_recs; i++) {
                 const vgpu_record_t *r = &s->recs[i];
                 vgpu_error_t e = { 0 };
-                char text[NOTE_MAX];
+                char text[NOTE_MAX], what[VGPU_DEVICE_DISPLAY_MAX];
 
                 if (!own_active (s, r) || mdev_of (s, r->uuid) || !vgpu_host_parent (host, r->parent))
                         continue;
+                vgpu_device_display (r->backend, r->device, what);
                 if (remake (s->o, r, &e) < 0) {
-                        snprintf (text, sizeof text, "mdev %s cannot be made again: %s", r->uuid, e.msg);
+                        snprintf (text, sizeof text, "%s cannot be made again: %s", what, e.msg);
                         note (p, s->log, r->uuid, text);
                         continue;
                 }
                 note (p, s->log, r->uuid, NULL);
-                vgpu_klog (s->log, "pool: made mdev %s (%s on %s) again for %s", r->uuid, r->type, r->parent,
-                           r->owner.id);
+                vgpu_klog (s->log, "pool: made %s (%s on %s) again for %s", what, r->type, r->parent, r->owner.id);
                 changed = 1;
         }
         return changed;
 }
 
+/* A member by its ledger id; its record (NULL: an adopted mdev the ledger
+ * does not know) says its backend and kernel name. */
 static int
-push_member (member_t **v, size_t *n, const char *uuid, const char *parent)
+push_member (member_t **v, size_t *n, const char *uuid, const char *parent, const vgpu_record_t *rec)
 {
         void *q;
 
@@ -292,6 +307,8 @@ push_member (member_t **v, size_t *n, const char *uuid, const char *parent)
         *v = q;
         vgpu_copy ((*v)[*n].uuid, sizeof (*v)[*n].uuid, uuid);
         vgpu_copy ((*v)[*n].parent, sizeof (*v)[*n].parent, parent);
+        (*v)[*n].backend = rec ? rec->backend : VGPU_BACKEND_MDEV;
+        vgpu_copy ((*v)[*n].name, sizeof (*v)[*n].name, rec ? rec->device : uuid);
         (*n)++;
         return 0;
 }
@@ -321,7 +338,7 @@ adopt_mdevctl (const scan_t *s, member_t **v, size_t *n)
 
                         if (vgpu_uuid_normalise (de->d_name, uuid, NULL) < 0 || record_of (s, uuid))
                                 continue;
-                        if (push_member (v, n, uuid, pe->d_name) < 0)
+                        if (push_member (v, n, uuid, pe->d_name, NULL) < 0)
                                 return -ENOMEM;
                 }
         }
@@ -335,14 +352,14 @@ members (const scan_t *s, const vgpu_kcdi_t *cdi, member_t **v, size_t *n)
 
         for (size_t i = 0; r == 0 && i < s->n_recs; i++)
                 if (own_active (s, &s->recs[i]))
-                        r = push_member (v, n, s->recs[i].uuid, s->recs[i].parent);
+                        r = push_member (v, n, s->recs[i].uuid, s->recs[i].parent, &s->recs[i]);
         if (!s->o->adopt)
                 return r;
         for (size_t i = 0; r == 0 && i < cdi->n; i++) /* a pool spec names each mdev by its UUID too */
                 if (cdi->v[i].uuid[0] && strcmp (cdi->v[i].name, cdi->v[i].uuid) == 0) {
                         const vgpu_record_t *rec = record_of (s, cdi->v[i].uuid);
 
-                        r = push_member (v, n, cdi->v[i].uuid, rec ? rec->parent : "");
+                        r = push_member (v, n, cdi->v[i].uuid, rec ? rec->parent : "", rec);
                 }
         return r == 0 ? adopt_mdevctl (s, v, n) : r;
 }
@@ -353,9 +370,14 @@ device_of (const scan_t *s, const vgpu_host_t *host, const vgpu_kcdi_t *cdi, con
         const vgpu_mdev_t *md = mdev_of (s, m->uuid);
         const char *parent = md ? md->parent : m->parent;
 
+        char what[VGPU_DEVICE_DISPLAY_MAX];
+
         memset (d, 0, sizeof *d);
         vgpu_copy (d->id, sizeof d->id, m->uuid);
         vgpu_copy (d->uuid, sizeof d->uuid, m->uuid);
+        d->backend = m->backend;
+        vgpu_copy (d->name, sizeof d->name, m->name);
+        vgpu_device_display (m->backend, m->name, what);
         vgpu_copy (d->parent, sizeof d->parent, parent);
         if (md)
                 vgpu_copy (d->type, sizeof d->type, md->type);
@@ -364,9 +386,9 @@ device_of (const scan_t *s, const vgpu_host_t *host, const vgpu_kcdi_t *cdi, con
         if (parent[0] && !vgpu_host_parent (host, parent))
                 snprintf (d->why, sizeof d->why, "GPU %s is gone", parent);
         else if (!md)
-                snprintf (d->why, sizeof d->why, "mdev %s is gone", m->uuid);
+                snprintf (d->why, sizeof d->why, "%s is gone", what);
         else if (md->group < 0)
-                snprintf (d->why, sizeof d->why, "mdev %s has no IOMMU group", m->uuid);
+                snprintf (d->why, sizeof d->why, "%s has no IOMMU group", what);
 }
 
 int
