@@ -5,7 +5,7 @@
  * its `remove`), or an SR-IOV virtual function (claimed from the PF's VFs by
  * binding it to vfio-pci, given back by unbinding it).  What differs between
  * the two — find parents and their types, pick and make or claim one device,
- * find its group, give it back, tell whether a give-back is still pending,
+ * find its group, give it back and tell when it is still busy (held open),
  * list the devices — is a backend below (device.c with mdev.c: mdevs;
  * sriov.c: VFs), reached through host.h.  Ledger, allocation, plan,
  * injection, hooks, CDI and the CLIs work with the data here, one code path
@@ -13,7 +13,7 @@
  *
  * A device has two names: `uuid`, the ledger's key (an mdev's UUID; for a VF
  * the UUID derived from its PCI address, pci.h, so one VF always has the one
- * record name), and `name`, what the kernel calls it (the mdev's UUID, the
+ * id), and `name`, what the kernel calls it (the mdev's UUID, the
  * VF's PCI address: GROUP_GET_DEVICE_FD takes it, libvirt and KubeVirt name
  * it so). */
 #pragma once
@@ -116,13 +116,10 @@ typedef struct vgpu_backend {
         int (*lookup) (const vgpu_roots_t *roots, const char *name, vgpu_mdev_t *ret, vgpu_error_t *err);
         /* Give a device back (remove the mdev; unbind the VF and hand it back
          * where its PF's config says), waiting at most timeout_ms: the kernel
-         * blocks while a process holds the device open.  -ETIMEDOUT past the
-         * bound, -EBUSY while an earlier give-back is still pending; 0 when it
-         * is gone already. */
+         * blocks while a process holds the device open.  Busy: -ETIMEDOUT past
+         * the bound, -EBUSY while an earlier give-back is still held up (its
+         * group node still stands); 0 when it is gone already. */
         int (*give_back) (const vgpu_roots_t *roots, const char *name, unsigned timeout_ms, vgpu_error_t *err);
-        /* Whether the kernel has a give-back of the device under way that a
-         * holder blocks (busy: its group node still stands). */
-        bool (*pending) (const vgpu_roots_t *roots, const char *name);
         /* Its devices with a VFIO group (every mdev; VFs under vfio-pci). */
         int (*list) (const vgpu_roots_t *roots, vgpu_mdev_t **ret, size_t *ret_n, vgpu_error_t *err);
 } vgpu_backend_t;

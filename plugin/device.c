@@ -298,14 +298,6 @@ mdev_make (const vgpu_roots_t *roots, const vgpu_mdev_t *picked, unsigned timeou
         return vgpu_mdev_create (roots, picked->parent, picked->type, picked->uuid, timeout_ms, ret, err);
 }
 
-static bool
-mdev_pending (const vgpu_roots_t *roots, const char *uuid)
-{
-        _cleanup_close_ int root = vgpu_roots_open_sysfs (roots, NULL);
-
-        return root >= 0 && vgpu_uuid_valid (uuid) && pending_at (root, uuid);
-}
-
 const vgpu_backend_t vgpu_backend_mdev = {
         .kind = VGPU_BACKEND_MDEV,
         .scan = vgpu_mdev_scan,
@@ -313,6 +305,5 @@ const vgpu_backend_t vgpu_backend_mdev = {
         .make = mdev_make,
         .lookup = vgpu_mdev_lookup,
         .give_back = vgpu_mdev_remove,
-        .pending = mdev_pending,
         .list = vgpu_mdev_list,
 };

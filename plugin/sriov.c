@@ -657,14 +657,6 @@ vf_give_back (const vgpu_roots_t *roots, const char *addr, unsigned timeout_ms, 
         return r < 0 ? vgpu_error_prefix (err, "giving back VF %s", addr) : 0;
 }
 
-static bool
-vf_pending (const vgpu_roots_t *roots, const char *addr)
-{
-        _cleanup_close_ int root = vgpu_roots_open_sysfs (roots, NULL);
-
-        return root >= 0 && vgpu_pci_addr_valid (addr) && vf_state (root, addr) == VF_LEAVING;
-}
-
 static int
 push_vf (vgpu_mdev_t **list, size_t *n, const vgpu_mdev_t *m)
 {
@@ -730,7 +722,6 @@ const vgpu_backend_t vgpu_backend_vf = {
         .make = vf_make,
         .lookup = vf_lookup,
         .give_back = vf_give_back,
-        .pending = vf_pending,
         .list = vf_list,
 };
 
