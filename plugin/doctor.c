@@ -18,6 +18,7 @@
 #include "json.h"
 #include "host.h"
 #include "mdev.h"
+#include "pf.h"
 #include "sriov.h"
 #include "util.h"
 

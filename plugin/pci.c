@@ -2,11 +2,13 @@
 #include "pci.h"
 
 #include <ctype.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <uuid/uuid.h>
 
 #include "json.h"
+#include "vfio.h"
 
 /* vgpu-toolkit's namespace for VF ids (a random UUID, fixed for good: a new
  * one would orphan every VF record on a host being upgraded). */
@@ -53,4 +55,20 @@ vgpu_vf_id (const char *addr, char out[VGPU_UUID_LEN + 1])
         uuid_parse (VF_NAMESPACE, ns);
         uuid_generate_sha1 (id, ns, addr, strlen (addr));
         uuid_unparse_lower (id, out);
+}
+
+int
+vgpu_pci_open (int root, const char *addr)
+{
+        char path[VGPU_NAME_MAX + 32];
+
+        snprintf (path, sizeof path, "bus/pci/devices/%s", addr);
+        return openat (root, path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+}
+
+void
+vgpu_pci_driver (int devfd, char buf[VGPU_NAME_MAX])
+{
+        if (vgpu_sysfs_link_name (devfd, "driver", 0, buf, VGPU_NAME_MAX) < 0)
+                buf[0] = '\0';
 }

@@ -1,4 +1,5 @@
-/* pci.h — PCI addresses, and the ledger id of a VF.
+/* pci.h — PCI addresses, a function's directory and driver, and the ledger
+ * id of a VF.
  *
  * A PCI function is named DDDD:BB:DD.F in lowercase hex (0000:00:02.1), as
  * the kernel names it under bus/pci/devices; that name may become a sysfs
@@ -27,3 +28,10 @@ int vgpu_pci_addr_normalise (const char *in, const char *what, char out[VGPU_PCI
 
 /* The ledger id of the VF at a (valid) address. */
 void vgpu_vf_id (const char *addr, char out[VGPU_UUID_LEN + 1]);
+
+/* An O_PATH fd of bus/pci/devices/<addr> under the sysfs root fd root, for
+ * a valid address; -1 with errno when there is none. */
+int vgpu_pci_open (int root, const char *addr);
+
+/* The name of the driver the function at devfd has, "" when it has none. */
+void vgpu_pci_driver (int devfd, char buf[VGPU_NAME_MAX]);

@@ -7,6 +7,7 @@
 #include "host.h"
 #include "ledger.h"
 #include "pci.h"
+#include "pf.h"
 #include "sriov.h"
 #include "util.h"
 

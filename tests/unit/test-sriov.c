@@ -1,4 +1,4 @@
-/* Units: the SR-IOV config (sriov.h): its fields, each error naming the
+/* Units: the SR-IOV config (pf.h): its fields, each error naming the
  * field and the value. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,7 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "sriov.h"
+#include "pf.h"
 
 static int
 parse (const char *text, vgpu_sriov_conf_t *conf, vgpu_error_t *err)
