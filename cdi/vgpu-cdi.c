@@ -105,7 +105,7 @@ static const char generate_help[] =
         "  --output FILE|-       spec file (default DIR/VENDOR-CLASS.json in --spec-dir, and\n"
         "                        DIR/VENDOR-CLASS-pool.json for a pool), - for stdout\n"
         "  --hook-path PATH      vgpu-hook for dynamic devices (default " VGPU_HOOK_PATH ")\n"
-        "  --pool TYPE=N         keep N mdevs of TYPE (or auto) made for the spec; repeatable\n"
+        "  --pool TYPE=N         keep N mdevs of TYPE (or auto; vf: VFs) made for the spec; repeatable\n"
         "  --pool N --type TYPE  the same, the type given apart\n"
         "  --pool-from-existing  name the active mdevs no container or claim holds\n"
         "  --persist             with --pool: also write mdevctl definitions (start auto)\n"
