@@ -8,6 +8,7 @@
 #include "alloc.h"
 #include "json.h"
 #include "ledger.h"
+#include "release.h"
 #include "stage.h"
 #include "util.h"
 

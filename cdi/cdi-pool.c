@@ -14,6 +14,7 @@
 #include "ledger.h"
 #include "mdevctl.h"
 #include "policy.h"
+#include "release.h"
 #include "stage.h"
 #include "util.h"
 

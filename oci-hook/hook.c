@@ -10,6 +10,7 @@
 #include "inject.h"
 #include "json.h"
 #include "plan.h"
+#include "release.h"
 #include "request.h"
 #include "util.h"
 

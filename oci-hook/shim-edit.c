@@ -12,6 +12,7 @@
 #include "hook.h"
 #include "json.h"
 #include "oci.h"
+#include "release.h"
 #include "util.h"
 
 #define CONFIG_NAME "config.json"

@@ -15,6 +15,7 @@
 #include "hook-config.h"
 #include "hook.h"
 #include "json.h"
+#include "release.h"
 #include "sandbox.h"
 #include "util.h"
 

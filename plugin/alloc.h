@@ -1,22 +1,16 @@
-/* alloc.h — allocation and release transactions over ledger + sysfs.
+/* alloc.h — allocation transactions over ledger + sysfs.
  *
- * One code path for every backend (backend.h, host.h): "mdev" below stands
- * for either kind of device, an mdev made or a VF claimed.  Allocation runs
- * under the ledger lock, so concurrent hooks never give one device to two
- * owners nor overshoot available instances.  The backend picks the device,
- * the record is written (state creating) before the kernel create or claim
- * and turned active after it, so a process killed between the two leaves a
- * record that gc reclaims.  Release marks the record releasing, drops the
- * lock for the bounded remove or unbind, and deletes the record once the
- * device is given back.
+ * Allocation serialises on the ledger lock where two allocations could
+ * collide — the owner's records and the record writes — and not across the
+ * pick nor the kernel's create: the record is written (state creating)
+ * before the create and turned active after it, so a process killed between
+ * the two leaves a record that gc reclaims, and the kernel's ENOSPC judges a
+ * race for the last instance.
  *
- * Containers are owners by instance (ledger.h): a stage that knows the
+ * Containers are owners by instance (record.h): a stage that knows the
  * container's pid binds the allocation to it; a new container with the id of
  * a dead one gets a fresh vGPU once the dead one's is reclaimed, and a second
- * live container with the same id is refused.  An allocation no stage ever
- * bound (a precreate whose runtime create failed) is reclaimed once it is
- * older than unbound_after_s; a live container's allocation is released only
- * when forced, and then its nodes and device access go first. */
+ * live container with the same id is refused.  Giving back is release.h's. */
 #pragma once
 
 #include <stdbool.h>
@@ -29,16 +23,11 @@
 #include "ledger.h"
 #include "mdev.h"
 #include "policy.h"
+#include "release.h"
 #include "roots.h"
 
 #define VGPU_CREATE_TIMEOUT_MS 5000
-#define VGPU_RELEASE_TIMEOUT_MS 5000
 #define VGPU_ALLOC_MAX 16
-#define VGPU_UNBOUND_AFTER_S 120 /* a runtime's create takes seconds: past this it failed */
-
-/* For release: a container or a vgpuctl owner with this id, the two kinds an
- * admin names with `vgpuctl release --owner`. */
-#define VGPU_OWNER_BY_NAME VGPU_OWNER_KIND_N
 
 typedef struct vgpu_owner_info {
         vgpu_owner_t owner;
@@ -60,48 +49,3 @@ typedef struct vgpu_owner_info {
  * record has it, and so is an owner that holds another mdev. */
 int vgpu_allocate (const vgpu_roots_t *roots, const vgpu_selector_t *sel, const vgpu_owner_info_t *who, size_t count,
                    vgpu_mdev_t *ret, size_t *ret_n, bool *ret_reused, vgpu_error_t *err);
-
-typedef enum vgpu_release_mode {
-        VGPU_RELEASE_STOPPED,  /* poststop: only what no live process holds; a live one is left, silently */
-        VGPU_RELEASE_ADMIN,    /* a live container's allocation is refused with -EBUSY */
-        VGPU_RELEASE_FORCE,    /* a live container first loses the nodes and its device access to them */
-        VGPU_RELEASE_ROLLBACK, /* what the caller itself just made and failed to hand over */
-} vgpu_release_mode_t;
-
-/* Release what owner holds (0 when nothing: idempotent).  -ETIMEDOUT when a
- * remove stayed blocked past timeout_ms: the record is left releasing for gc.
- * ret_n (may be NULL) counts mdevs removed. */
-int vgpu_release_owner (const vgpu_roots_t *roots, const vgpu_owner_t *owner, vgpu_release_mode_t mode,
-                        unsigned timeout_ms, size_t *ret_n, vgpu_error_t *err);
-
-/* Release one device by its ledger id, or a VF by its PCI address; refuses
- * (-EPERM) one the ledger does not own. */
-int vgpu_release_uuid (const vgpu_roots_t *roots, const char *uuid, vgpu_release_mode_t mode, unsigned timeout_ms,
-                       vgpu_error_t *err);
-
-typedef struct vgpu_gc_action {
-        char uuid[VGPU_UUID_LEN + 1];
-        char device[VGPU_NAME_MAX]; /* the device's kernel name (a VF's address), "" when unknown */
-        char owner[VGPU_OWNER_DISPLAY_MAX];
-        const char *reason; /* "container gone", "releasing", "allocation interrupted", ... */
-        int result;         /* 0 or negative errno */
-        bool mdev_left;     /* a ledger entry dealt with, its mdev untouched */
-        char message[256];  /* error sentence when result < 0 */
-} vgpu_gc_action_t;
-
-/* Why gc would reclaim rec now ("container gone", "release pending", ...,
- * with the default unbound bound), or NULL when it is a live allocation. */
-const char *vgpu_gc_reason (const vgpu_roots_t *roots, const vgpu_record_t *rec);
-
-/* Reclaim allocations whose owner is gone or stuck, and container
- * allocations never bound within unbound_after_s (0: VGPU_UNBOUND_AFTER_S);
- * never touches an mdev that is not in the ledger, nor one a live container
- * holds.  Ledger entries that are no regular file are removed, their mdevs
- * left alone. */
-int vgpu_gc (const vgpu_roots_t *roots, unsigned timeout_ms, unsigned unbound_after_s, vgpu_gc_action_t **ret,
-             size_t *ret_n, vgpu_error_t *err);
-
-/* Every ledger record, for `vgpuctl list`; an unreadable record (or an entry
- * that is no regular file) comes as state VGPU_RECORD_CORRUPT with only its
- * uuid, so it is never shown as owned by anyone nor as foreign. */
-int vgpu_ledger_snapshot (const vgpu_roots_t *roots, vgpu_record_t **ret, size_t *ret_n, vgpu_error_t *err);

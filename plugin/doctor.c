@@ -19,6 +19,7 @@
 #include "host.h"
 #include "mdev.h"
 #include "pf.h"
+#include "release.h"
 #include "sriov.h"
 #include "util.h"
 

@@ -292,3 +292,52 @@ vgpu_crashpoint (const char *step)
         (void) step;
 #endif
 }
+
+/* Fields 3 (state) and 22 (start time) of /proc/PID/stat. */
+static int
+proc_stat (pid_t pid, unsigned long long *ret_start, char *ret_state)
+{
+        _cleanup_free_ char *text = NULL;
+        char path[64];
+        const char *p;
+        unsigned long long start;
+        int r;
+
+        if (pid <= 0)
+                return -ESRCH;
+        snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
+        r = vgpu_read_file_at (AT_FDCWD, path, 4096, &text, NULL);
+        if (r < 0)
+                return r == -ENOENT ? -ESRCH : r;
+        p = strrchr (text, ')'); /* comm may hold spaces and parentheses */
+        if (!p || p[1] != ' ' || !p[2])
+                return -EINVAL;
+        *ret_state = p[2];
+        /* after ") " come fields 3..; starttime is field 22 */
+        for (int field = 2; field < 22; field++) {
+                p = strchr (p + 1, ' ');
+                if (!p)
+                        return -EINVAL;
+        }
+        if (sscanf (p + 1, "%llu", &start) != 1)
+                return -EINVAL;
+        *ret_start = start;
+        return 0;
+}
+
+int
+vgpu_proc_start (pid_t pid, unsigned long long *ret)
+{
+        char state;
+
+        return proc_stat (pid, ret, &state);
+}
+
+bool
+vgpu_proc_alive (pid_t pid, unsigned long long start)
+{
+        unsigned long long now;
+        char state;
+
+        return proc_stat (pid, &now, &state) == 0 && now == start && state != 'Z' && state != 'X';
+}

@@ -121,3 +121,8 @@ long long vgpu_now_ms (void);
  * (plugin/meson.build's libvgpu-crash, never installed), SIGKILL the process
  * at the named step when VGPU_CRASH_AT names it; a no-op otherwise. */
 void vgpu_crashpoint (const char *step);
+
+/* Start time of a process (field 22 of /proc/PID/stat); -ESRCH when gone. */
+int vgpu_proc_start (pid_t pid, unsigned long long *ret);
+/* True while pid runs and still has start time `start` (a zombie has ended). */
+bool vgpu_proc_alive (pid_t pid, unsigned long long start);

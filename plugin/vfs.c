@@ -11,13 +11,6 @@
 #include "sriov.h"
 #include "util.h"
 
-static void
-ledger_cleanup (vgpu_ledger_t *l)
-{
-        vgpu_ledger_close (l);
-}
-#define _cleanup_ledger_ __attribute__ ((cleanup (ledger_cleanup)))
-
 /* -EBUSY naming the first VF of pf the ledger holds, or one under vfio-pci
  * for someone else. */
 static int

@@ -13,6 +13,7 @@
 #include "doctor.h"
 #include "libvirt.h"
 #include "mdevctl.h"
+#include "release.h"
 #include "report.h"
 #include "pci.h"
 #include "sandbox.h"

@@ -21,6 +21,7 @@
 #include "host.h"
 #include "ledger.h"
 #include "policy.h"
+#include "release.h"
 #include "util.h"
 
 #define OWNER_PREFIX "vgpu-device-plugin."
