@@ -1,5 +1,5 @@
-/* device.c — see device.h.  Remove runs the blocking write in a detached
- * grandchild (util.h's bounded write) so callers get a bounded wait. */
+/* device.c — see device.h.  Remove runs the blocking write in a helper
+ * (task.h) so callers get a bounded wait. */
 #include "device.h"
 
 #include <fcntl.h>
@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "json.h"
+#include "task.h"
 #include "util.h"
 #include "vfio.h"
 
@@ -145,17 +146,21 @@ vgpu_mdev_create (const vgpu_roots_t *roots, const char *parent, const char *typ
         return 0;
 }
 
+/* The write of "1" in a helper (task.h) while this process waits at most
+ * timeout_ms: the kernel blocks the remove while the device is open. */
 static int
 remove_wait (int fd, const char *uuid, unsigned timeout_ms, vgpu_error_t *err)
 {
-        int code = 0, r = vgpu_write_bounded (fd, "1", 1, timeout_ms, &code);
+        int code = 0, r = vgpu_task_write_bounded (fd, "1", 1, timeout_ms, &code);
 
         if (r == -ETIMEDOUT)
                 return vgpu_error_set (err, ETIMEDOUT,
                                        "remove of mdev %s still blocked after %u ms: a process holds the device open",
                                        uuid, timeout_ms);
+        if (r == -ECHILD)
+                return vgpu_error_set (err, EIO, "mdev %s: the remove ended without a report", uuid);
         if (r < 0)
-                return vgpu_error_sys (err, -r, "mdev %s: could not run the remove", uuid);
+                return vgpu_error_sys (err, -r, "mdev %s: starting the remove", uuid);
         if (code != 0 && code != ENOENT)
                 return vgpu_error_sys (err, code, "removing mdev %s", uuid);
         return 0;

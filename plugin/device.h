@@ -28,9 +28,9 @@ int vgpu_mdev_create (const vgpu_roots_t *roots, const char *parent, const char 
 int vgpu_mdev_lookup (const vgpu_roots_t *roots, const char *uuid, vgpu_mdev_t *ret, vgpu_error_t *err);
 
 /* Remove a device, waiting at most timeout_ms: the kernel's remove blocks while
- * the device is open, so the write runs in a detached child; -ETIMEDOUT when
- * the bound passed (the child finishes the remove later).  0 when it was
- * already gone. */
+ * the device is open, so the write runs in a helper (task.h); -ETIMEDOUT when
+ * the bound passed (the helper finishes the remove later; otherwise it has
+ * exited and been reaped when this returns).  0 when it was already gone. */
 int vgpu_mdev_remove (const vgpu_roots_t *roots, const char *uuid, unsigned timeout_ms, vgpu_error_t *err);
 
 /* All active mdevs, sorted by parent then uuid. */

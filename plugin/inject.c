@@ -1,10 +1,11 @@
 /* inject.c — see inject.h.
  *
- * The work always runs in a forked child: with a pid it first joins the
+ * The work always runs in a helper (task.h: a child sharing this process's
+ * memory while this process waits): with a pid it first joins the
  * container's mount namespace (setns needs a process that shares its fs
  * state with no other thread, and must not change the caller's namespace),
- * and either way it clears its umask so modes land as asked.  The child sends
- * back one fixed-size report: result, error, undo list.
+ * and either way it clears its umask so modes land as asked.  The helper
+ * leaves its report in the shared memory: result, error, undo list.
  *
  * Paths are container paths below /dev, checked before anything is touched
  * and resolved one prefix at a time from an O_PATH fd of the rootfs with
@@ -23,9 +24,9 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
-#include <sys/wait.h>
 
 #include "json.h"
+#include "task.h"
 #include "util.h"
 
 typedef struct ctx {
@@ -335,41 +336,38 @@ undo_work (const job_t *job, vgpu_inject_undo_t *unused, vgpu_error_t *err)
         return remove_all (&c, job->undo, err);
 }
 
-static void
-child_main (int nsfd, pid_t pid, int out, work_fn fn, const job_t *job)
+typedef struct helper {
+        int nsfd;
+        pid_t pid;
+        work_fn fn;
+        const job_t *job;
+        report_t rep; /* written by the helper, read once it has exited */
+        bool done;
+} helper_t;
+
+/* The helper (task.h: it shares this process's memory, the caller waits). */
+static int
+helper_main (void *arg)
 {
-        static report_t rep;
-        const char *p = (const char *) &rep;
-        size_t left = sizeof rep;
+        helper_t *h = arg;
 
         prctl (PR_SET_PDEATHSIG, SIGKILL);
         umask (0);
-        if (nsfd >= 0 && setns (nsfd, CLONE_NEWNS) < 0)
-                rep.r = vgpu_error_sys (&rep.err, errno, "entering the mount namespace of pid %ld", (long) pid);
+        if (h->nsfd >= 0 && setns (h->nsfd, CLONE_NEWNS) < 0)
+                h->rep.r =
+                        vgpu_error_sys (&h->rep.err, errno, "entering the mount namespace of pid %ld", (long) h->pid);
         else
-                rep.r = fn (job, &rep.undo, &rep.err);
-        while (left > 0) {
-                ssize_t w = write (out, p, left);
-
-                if (w < 0 && errno == EINTR)
-                        continue;
-                if (w <= 0)
-                        _exit (1);
-                p += w;
-                left -= (size_t) w;
-        }
-        _exit (0);
+                h->rep.r = h->fn (h->job, &h->rep.undo, &h->rep.err);
+        h->done = true;
+        return 0;
 }
 
 static int
 run_in_mount_ns (pid_t pid, work_fn fn, const job_t *job, vgpu_inject_undo_t *undo, vgpu_error_t *err)
 {
-        _cleanup_close_ int nsfd = -1, rd = -1, wr = -1;
-        _cleanup_free_ char *buf = NULL;
-        const report_t *rep;
-        int fds[2], status = 0, r;
-        size_t len;
-        pid_t child, w;
+        _cleanup_close_ int nsfd = -1;
+        helper_t h = { .pid = pid, .fn = fn, .job = job };
+        int r;
 
         if (pid < 0)
                 return vgpu_error_set (err, EINVAL, "container pid %ld is not valid", (long) pid);
@@ -381,33 +379,18 @@ run_in_mount_ns (pid_t pid, work_fn fn, const job_t *job, vgpu_inject_undo_t *un
                 if (nsfd < 0)
                         return vgpu_error_sys (err, errno, "mount namespace of container pid %ld", (long) pid);
         }
-        if (pipe2 (fds, O_CLOEXEC) < 0)
-                return vgpu_error_sys (err, errno, "pipe to the mount namespace helper");
-        rd = fds[0];
-        wr = fds[1];
-        child = fork ();
-        if (child < 0)
-                return vgpu_error_sys (err, errno, "forking the mount namespace helper");
-        if (child == 0)
-                child_main (nsfd, pid, wr, fn, job);
-        vgpu_closep (&wr);
-        r = vgpu_read_fd (rd, sizeof *rep, &buf, &len);
-        do
-                w = waitpid (child, &status, 0);
-        while (w < 0 && errno == EINTR);
-        /* ECHILD: SIGCHLD is ignored and the kernel reaped it; the full
-         * report is then the only proof the helper finished. */
-        if (w < 0)
-                status = 0;
-        rep = (const report_t *) buf;
-        if (r < 0 || len != sizeof *rep || !WIFEXITED (status) || WEXITSTATUS (status) != 0)
+        h.nsfd = nsfd;
+        r = vgpu_task_run (helper_main, &h);
+        if (r < 0)
+                return vgpu_error_sys (err, -r, "starting the mount namespace helper");
+        if (!h.done)
                 return vgpu_error_set (err, EIO, "helper in the mount namespace of pid %ld died before reporting",
                                        (long) pid);
         if (undo)
-                *undo = rep->undo;
-        if (rep->r < 0 && err)
-                *err = rep->err;
-        return rep->r < 0 ? -rep->err.code : 0;
+                *undo = h.rep.undo;
+        if (h.rep.r < 0 && err)
+                *err = h.rep.err;
+        return h.rep.r < 0 ? -h.rep.err.code : 0;
 }
 
 int

@@ -1,8 +1,8 @@
 /* inject.h — device nodes inside a running container's /dev.
  *
- * Owns entering the container's mount namespace (a forked child that setns()
- * into /proc/PID/ns/mnt and reports errno + message back over a pipe, so the
- * caller's namespace never changes) and creating the plan's nodes under the
+ * Owns entering the container's mount namespace (a helper process, task.h,
+ * that setns() into /proc/PID/ns/mnt and leaves errno + message in memory it
+ * shares with the caller, so the caller's namespace never changes) and creating the plan's nodes under the
  * rootfs there: every path resolved from an O_PATH fd of the rootfs without
  * following any symlink, every node checked for type and st_rdev before it
  * is trusted, everything created recorded for undo. */

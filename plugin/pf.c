@@ -9,6 +9,7 @@
 
 #include "json.h"
 #include "mdev.h"
+#include "task.h"
 #include "util.h"
 
 #define CONF_MAX_BYTES (64 * 1024)
@@ -311,7 +312,7 @@ vgpu_sriov_set_numvfs (const vgpu_roots_t *roots, const char *pf, unsigned n, un
         if (fd < 0)
                 return vgpu_error_sys (err, errno, "PF %s: sriov_numvfs", pf);
         snprintf (text, sizeof text, "%u", n);
-        r = vgpu_write_bounded (fd, text, strlen (text), timeout_ms, &code);
+        r = vgpu_task_write_bounded (fd, text, strlen (text), timeout_ms, &code);
         if (r == -ETIMEDOUT)
                 return vgpu_error_set (err, ETIMEDOUT,
                                        "PF %s: writing %u to sriov_numvfs still blocked after %u ms (a process holds "

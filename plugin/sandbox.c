@@ -10,9 +10,9 @@
  *   ledger  open and lock the ledger, make spec directories: mkdir, flock
  *   write   atomic writes and deletes: ledger records, CDI specs, mdevctl
  *           definitions (fchmod, fsync, renameat, unlink)
- *   child   the helpers the library forks (release's writer grandchild, the
- *           mount namespace helper): clone without namespace flags, wait,
- *           pipes, dup2, close_range, PR_SET_PDEATHSIG
+ *   child   the helpers the library starts (task.h: the mount namespace
+ *           helper, the remove's writer): clone without namespace flags,
+ *           poll of its pidfd, wait, close_range, PR_SET_PDEATHSIG
  *   attach  into a container: setns(CLONE_NEWNS) only, mknodat, umask, and
  *           bpf() for the five commands of the cgroup2 device path
  *   daemon  the kubelet device plugin (measured with strace -f over the
@@ -189,10 +189,7 @@ static const int sys_write[] = {
         SCMP_SYS (fchmod), SCMP_SYS (fsync), SCMP_SYS (renameat), SCMP_SYS (unlinkat), SCMP_SYS (unlink),
 };
 
-static const int sys_child[] = {
-        SCMP_SYS (wait4), SCMP_SYS (pipe2), SCMP_SYS (poll), SCMP_SYS (dup2), SCMP_SYS (close_range),
-        SCMP_SYS (set_robust_list),
-};
+static const int sys_child[] = { SCMP_SYS (wait4), SCMP_SYS (poll), SCMP_SYS (close_range) };
 
 static const int sys_attach[] = { SCMP_SYS (mknodat), SCMP_SYS (umask) };
 

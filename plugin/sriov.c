@@ -10,6 +10,7 @@
 
 #include "mdev.h"
 #include "pf.h"
+#include "task.h"
 #include "util.h"
 #include "vfio.h"
 
@@ -216,7 +217,7 @@ unbind (int root, const char *addr, const char *drv, unsigned timeout_ms, vgpu_e
         fd = openat (root, path, O_WRONLY | O_CLOEXEC);
         if (fd < 0)
                 return vgpu_error_sys (err, errno, "%s", path);
-        r = vgpu_write_bounded (fd, addr, strlen (addr), timeout_ms, &code);
+        r = vgpu_task_write_bounded (fd, addr, strlen (addr), timeout_ms, &code);
         if (r == -ETIMEDOUT)
                 return vgpu_error_set (err, ETIMEDOUT,
                                        "its unbind from %s is still blocked after %u ms: a process holds the device "

@@ -3,11 +3,9 @@
 
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <signal.h>
 #include <time.h>
 
@@ -110,63 +108,6 @@ vgpu_write_attr_at (int dirfd, const char *path, const char *buf, size_t len)
                 return -errno;
         if ((size_t) n != len)
                 return -EIO;
-        return 0;
-}
-
-/* The grandchild: fd at 3, the report pipe at 4, stdio on /dev/null and
- * nothing else open; the write, its errno on the pipe, exit. */
-static _Noreturn void
-bounded_writer (int fd, int report, const char *buf, size_t len)
-{
-        int devnull = open ("/dev/null", O_RDWR | O_CLOEXEC);
-        int a = fcntl (fd, F_DUPFD, 10), b = fcntl (report, F_DUPFD, 10);
-        int code = 0;
-
-        if (devnull >= 0)
-                for (int i = 0; i < 3; i++)
-                        dup2 (devnull, i);
-        if (a < 0 || b < 0 || dup2 (a, 3) < 0 || dup2 (b, 4) < 0)
-                _exit (1);
-        close_range (5, ~0U, 0);
-        if (write (3, buf, len) < 0)
-                code = errno;
-        if (write (4, &code, sizeof code) < 0)
-                _exit (1);
-        _exit (0);
-}
-
-int
-vgpu_write_bounded (int fd, const char *buf, size_t len, unsigned timeout_ms, int *ret_errno)
-{
-        _cleanup_close_ int rd = -1, wr = -1;
-        struct pollfd pfd;
-        int p[2], code = 0, status;
-        pid_t pid;
-
-        if (pipe2 (p, O_CLOEXEC) < 0)
-                return -errno;
-        rd = p[0];
-        wr = p[1];
-        pid = fork ();
-        if (pid < 0)
-                return -errno;
-        if (pid == 0) {
-                pid_t gc = fork ();
-                if (gc == 0)
-                        bounded_writer (fd, wr, buf, len);
-                _exit (gc < 0 ? 1 : 0);
-        }
-        if (waitpid (pid, &status, 0) < 0 || !WIFEXITED (status) || WEXITSTATUS (status) != 0)
-                return -ECHILD;
-        close (TAKE_FD (wr));
-        pfd = (struct pollfd) { .fd = rd, .events = POLLIN };
-        while ((status = poll (&pfd, 1, (int) timeout_ms)) < 0 && errno == EINTR)
-                ;
-        if (status == 0)
-                return -ETIMEDOUT;
-        if (read (rd, &code, sizeof code) != (ssize_t) sizeof code)
-                return -EIO;
-        *ret_errno = code;
         return 0;
 }
 

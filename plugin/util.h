@@ -86,15 +86,6 @@ int vgpu_read_attr_at (int dirfd, const char *path, char *buf, size_t size);
 /* Write buf to an existing file in ONE write(2) (sysfs wants exactly that). */
 int vgpu_write_attr_at (int dirfd, const char *path, const char *buf, size_t len);
 
-/* Write buf to the open fd in one write(2), run in a detached grandchild
- * that inherits nothing else (the ledger lock above all), waiting at most
- * timeout_ms: sysfs writes such as an mdev's `remove` or vfio-pci's `unbind`
- * block in the kernel while a process holds the device open.  0 when the
- * write returned, its errno (0 on success) in *ret_errno; -ETIMEDOUT when it
- * is still blocked (the grandchild finishes it later); another negative errno
- * when the grandchild could not be run or did not report. */
-int vgpu_write_bounded (int fd, const char *buf, size_t len, unsigned timeout_ms, int *ret_errno);
-
 /* Replace dirfd/name atomically: temp file in the same directory, fsync,
  * rename, fsync of the directory. */
 int vgpu_write_file_atomic (int dirfd, const char *name, const char *data, size_t len, mode_t mode);

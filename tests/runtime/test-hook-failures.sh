@@ -2,7 +2,8 @@
 # vgpu-hook failures leave nothing behind: bad state, bad config, unknown
 # type, a traversal container id, a simulator create failure, a device
 # without IOMMU group, a hook SIGKILLed after create (vgpuctl gc reclaims
-# it), and a release that blocks because the device is open.
+# it), and a release that blocks because the device is open.  No process
+# outlives a poststop but the one still blocked in a remove past its bound.
 # Run as: tests/sim/with-sim tests/runtime/test-hook-failures.sh
 . "$(dirname "$0")/../lib.sh"
 export VGPU_STATE_DIR=$(mktemp -d)
@@ -28,6 +29,38 @@ next_container() {
 	CPID=$STUB_PID
 }
 nothing_left() { check "$1: nothing left" "0 0 0" "$(mdev_count) $(ledger_count) $(ls "$B/rootfs/dev" | wc -l)"; }
+# left_behind CMD...: as a child subreaper, run CMD (stdin passed on); print
+# its exit status and how many processes it left behind (orphans come to
+# us).  With UNBLOCK=1 then unblock the simulator's removes and print how
+# many of those are still there 10 s later.
+left_behind() {
+	python3 -c '
+import ctypes, os, subprocess, sys, time
+ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+rc = subprocess.call(sys.argv[1:])
+def alive():
+    n = 0
+    for p in os.listdir("/proc"):
+        try:
+            if p.isdigit() and open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()[1] == str(os.getpid()):
+                n += 1
+        except OSError:
+            pass
+    return n
+out = [rc, alive()]
+if os.environ.get("UNBLOCK") == "1":
+    open(os.environ["VGPU_SIM_CONTROL"], "w").write("unblock-remove all\n")
+    end = time.time() + 10
+    while alive() and time.time() < end:
+        try:
+            os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        time.sleep(0.05)
+    out.append(alive())
+print(*out)
+' "$@"
+}
 
 expect_fail "bad state JSON: one clear line" '^vgpu-hook: OCI state is not valid JSON.* at byte [0-9]+' \
 	hook createRuntime <<< '{"id": "x", "pid": '
@@ -96,6 +129,23 @@ for step in after-lock after-record after-create after-ledger after-node; do
 	start_stub
 	CPID=$STUB_PID
 done
+
+# --- nothing outlives poststop; a remove still blocked at the bound is the
+# one process left, and it finishes the remove once the holder lets go
+ok "createRuntime (orphan check)" hook createRuntime < <(state orphan)
+next_container
+check "poststop: exit 0, no process left behind" "0 0" "$(left_behind "$VGPU_HOOK" --no-cgroup poststop < <(state orphan stopped))"
+check "poststop released it" "0 0" "$(mdev_count) $(ledger_count)"
+rm -rf "$B/rootfs/dev/vfio"
+ok "createRuntime (blocked orphan check)" hook createRuntime < <(state orphan2)
+echo "block-remove all" > "$VGPU_SIM_CONTROL"
+next_container
+check "poststop past its bound: exit 1, its blocked remove left behind, which ends once unblocked" "1 1 0" \
+	"$(UNBLOCK=1 left_behind "$VGPU_HOOK" --no-cgroup --release-timeout-ms 300 poststop < <(state orphan2 stopped) 2>/dev/null)"
+check "the remove it finished took the device away" 0 "$(mdev_count)"
+ok "gc drops the releasing record" "$VGPUCTL" gc
+rm -rf "$B/rootfs/dev/vfio"
+nothing_left "orphan checks"
 
 # --- a release that blocks: bounded, marked releasing, finished by gc
 for view in whole kernel; do

@@ -6,8 +6,8 @@
  * the capability sets and NoNewPrivs/Seccomp in /proc/self/status; that
  * execve, socket, ptrace, module loads, mount and unshare kill; that an
  * unlisted syscall is EPERM and clone3 ENOSYS; and that the syscalls each
- * profile is for still work: reading, writing the ledger, the forked
- * helpers, (hook-attach) setns + mknod of a node and a BPF program load,
+ * profile is for still work: reading, writing the ledger, the helpers of
+ * task.h, (hook-attach) setns + mknod of a node and a BPF program load,
  * and (device-plugin) a unix socket server and client, epoll, eventfd,
  * inotify, signalfd and a named thread, a TCP socket refused.  Capability
  * checks need root; so does the attach workload. */
@@ -51,6 +51,7 @@
 #include "inject.h"
 #include "mdev.h"
 #include "sandbox.h"
+#include "task.h"
 #include "testutil.h"
 #include "util.h"
 
@@ -302,27 +303,28 @@ c_write (void)
         return unlinkat (dfd, "rec.json", 0) == 0 ? 0 : BROKEN;
 }
 
-/* Writers: fork + wait, a pipe polled, dup2 and close_range in the child. */
+static int
+c_task_fn (void *arg)
+{
+        *(pid_t *) arg = getpid ();
+        return 0;
+}
+
+/* Writers: the helpers of task.h — one waited for, one writing with a bound. */
 static int
 c_child (void)
 {
-        int p[2], status;
-        struct pollfd pfd;
-        pid_t pid = fork ();
+        _cleanup_close_ int fd = open ("/dev/null", O_WRONLY | O_CLOEXEC);
+        pid_t seen = 0;
+        int code = -1, r;
 
-        if (pid < 0)
-                return errno == EPERM ? REFUSED : BROKEN;
-        if (pid == 0) {
-                if (dup2 (STDERR_FILENO, 9) < 0 || close_range (10, ~0U, 0) < 0)
-                        _exit (BROKEN);
-                _exit (7);
-        }
-        if (waitpid (pid, &status, 0) != pid || !WIFEXITED (status) || WEXITSTATUS (status) != 7)
+        r = vgpu_task_run (c_task_fn, &seen);
+        if (r == -EPERM)
+                return REFUSED;
+        if (r < 0 || seen <= 0 || seen == getpid ())
                 return BROKEN;
-        if (pipe2 (p, O_CLOEXEC) < 0 || write (p[1], "x", 1) != 1)
-                return BROKEN;
-        pfd = (struct pollfd) { .fd = p[0], .events = POLLIN };
-        return poll (&pfd, 1, 1000) == 1 ? 0 : BROKEN;
+        r = vgpu_task_write_bounded (fd, "x", 1, 5000, &code);
+        return r == 0 && code == 0 ? 0 : BROKEN;
 }
 
 /* A namespaced clone is refused even where fork works. */
@@ -601,7 +603,7 @@ test_needed (void **state)
                 setup_tmp ();
                 assert_exit (in_profile (p, c_read), 0, p, "reading and locking");
                 assert_exit (in_profile (p, c_write), writer (p) ? 0 : REFUSED, p, "an atomic write");
-                assert_exit (in_profile (p, c_child), writer (p) ? 0 : REFUSED, p, "fork, wait, pipe, poll");
+                assert_exit (in_profile (p, c_child), writer (p) ? 0 : REFUSED, p, "the helpers of task.h");
                 if (is_daemon (p))
                         assert_exit (in_profile (p, c_daemon), 0, p,
                                      "unix sockets, epoll, eventfd, inotify, signalfd, a named thread");

@@ -1,0 +1,159 @@
+/* task.c — see task.h.
+ *
+ * Each child runs on an mmap'd stack with a guard page below it.  The
+ * writer of vgpu_task_write_bounded may outlive the call (and the caller):
+ * it keeps its job and stack in that mapping, which is then left mapped,
+ * and makes its syscalls raw — glibc's wrappers would set errno, which is
+ * the caller's thread-local variable, shared with a CLONE_VM child. */
+#include "task.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "util.h"
+
+#define STACK_SIZE (64 * 1024)
+#define GUARD_SIZE 4096
+
+/* A syscall that returns -errno instead of setting errno. */
+static inline long
+raw_syscall3 (long nr, long a, long b, long c)
+{
+#if defined(__x86_64__)
+        long r;
+
+        __asm__ volatile("syscall" : "=a"(r) : "a"(nr), "D"(a), "S"(b), "d"(c) : "rcx", "r11", "memory");
+        return r;
+#elif defined(__aarch64__)
+        register long x8 __asm__("x8") = nr;
+        register long x0 __asm__("x0") = a;
+        register long x1 __asm__("x1") = b;
+        register long x2 __asm__("x2") = c;
+
+        __asm__ volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2) : "memory", "cc");
+        return x0;
+#else
+#error "task.c: raw_syscall3 for this architecture (a CLONE_VM child must not set the caller's errno)"
+#endif
+}
+
+/* A stack mapping: guard page, then STACK_SIZE bytes; NULL on failure. */
+static char *
+stack_map (void)
+{
+        char *m = mmap (NULL, GUARD_SIZE + STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
+                        -1, 0);
+
+        if (m == MAP_FAILED)
+                return NULL;
+        if (mprotect (m, GUARD_SIZE, PROT_NONE) < 0) {
+                munmap (m, GUARD_SIZE + STACK_SIZE);
+                return NULL;
+        }
+        return m;
+}
+
+static void
+stack_unmap (char *m)
+{
+        munmap (m, GUARD_SIZE + STACK_SIZE);
+}
+
+int
+vgpu_task_run (int (*fn) (void *arg), void *arg)
+{
+        char *stack = stack_map ();
+        pid_t pid;
+        int r = 0;
+
+        if (!stack)
+                return -errno;
+        pid = clone (fn, stack + GUARD_SIZE + STACK_SIZE, CLONE_VM | CLONE_VFORK | SIGCHLD, arg);
+        if (pid < 0)
+                r = -errno;
+        /* ECHILD: SIGCHLD is ignored and the kernel reaped it already */
+        while (pid > 0 && waitpid (pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+        stack_unmap (stack);
+        return r;
+}
+
+/* 16-byte aligned: the child's stack starts right below it */
+typedef struct __attribute__ ((aligned (16))) write_job {
+        int fd;
+        const void *buf;
+        size_t len;
+        int result; /* errno of the write, 0 when it wrote */
+        bool done;
+} write_job_t;
+
+static int
+write_child (void *arg)
+{
+        write_job_t *job = arg;
+        long r;
+
+        if (job->fd > 0)
+                raw_syscall3 (SYS_close_range, 0, job->fd - 1, 0);
+        raw_syscall3 (SYS_close_range, job->fd + 1, ~0U, 0);
+        r = raw_syscall3 (SYS_write, job->fd, (long) job->buf, (long) job->len);
+        job->result = r < 0 ? (int) -r : 0;
+        __atomic_store_n (&job->done, true, __ATOMIC_RELEASE);
+        return 0;
+}
+
+/* Poll pidfd until the child exits or timeout_ms pass: 1, 0, or -errno. */
+static int
+wait_exit (int pidfd, unsigned timeout_ms)
+{
+        long long deadline = vgpu_now_ms () + timeout_ms;
+        struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+
+        for (;;) {
+                long long left = deadline - vgpu_now_ms ();
+                int n = poll (&pfd, 1, left > 0 ? (int) left : 0);
+
+                if (n >= 0)
+                        return n;
+                if (errno != EINTR)
+                        return -errno;
+        }
+}
+
+int
+vgpu_task_write_bounded (int fd, const void *buf, size_t len, unsigned timeout_ms, int *ret_errno)
+{
+        char *stack = stack_map ();
+        write_job_t *job;
+        int pidfd = -1, r;
+        pid_t pid;
+
+        if (!stack)
+                return -errno;
+        /* the job at the top of the mapping, the stack growing down from it */
+        job = (write_job_t *) (stack + GUARD_SIZE + STACK_SIZE) - 1;
+        *job = (write_job_t) { .fd = fd, .buf = buf, .len = len };
+        pid = clone (write_child, job, CLONE_VM | CLONE_PIDFD | SIGCHLD, job, &pidfd);
+        if (pid < 0) {
+                r = -errno;
+                stack_unmap (stack);
+                return r;
+        }
+        r = wait_exit (pidfd, timeout_ms);
+        close (pidfd);
+        if (r <= 0)
+                return r == 0 ? -ETIMEDOUT : r; /* the child keeps its stack: never unmapped */
+        while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+        r = __atomic_load_n (&job->done, __ATOMIC_ACQUIRE) ? 0 : -ECHILD;
+        if (r == 0)
+                *ret_errno = job->result;
+        stack_unmap (stack);
+        return r;
+}

@@ -1,0 +1,30 @@
+/* task.h — helper processes that share the caller's memory.
+ *
+ * Two things need a second process: the mount namespace helper of inject.c
+ * (setns() would move the whole caller) and the sysfs writes the kernel
+ * blocks while a device is open — an mdev's remove (device.c), vfio-pci's
+ * unbind (sriov.c), a PF's sriov_numvfs (pf.c) — where only someone else's
+ * blocking keeps the caller's wait bounded.  Both are clone(CLONE_VM)
+ * children on a stack of their own: starting one copies no page table and
+ * write-protects nothing, where a fork() of the caller would.  A child gets
+ * its own copies of the fd table, fs state (umask, cwd) and namespaces.
+ * Needs kernel 5.3 (pidfd). */
+#pragma once
+
+#include <stddef.h>
+
+/* Run fn(arg) in a child while the caller waits (CLONE_VFORK).  The child
+ * shares the caller's memory, so it reports through arg; fn's return value
+ * is its exit status.  0 once the child has exited (however it ended: fn
+ * sets a flag in arg to say it finished), or a negative errno when no child
+ * could start. */
+int vgpu_task_run (int (*fn) (void *arg), void *arg);
+
+/* write(fd, buf, len) in a child that first closes every other fd it
+ * inherited (the ledger lock above all) and touches no memory of the
+ * caller's but its own stack, waiting at most timeout_ms for it.  0 when
+ * the write ended: *ret_errno is its errno, 0 if it wrote.  -ETIMEDOUT when
+ * it is still blocked: the child finishes the write on its own and is
+ * reaped by whoever inherits it once the caller exits; buf must stay valid
+ * (a literal).  Another negative errno: no child started. */
+int vgpu_task_write_bounded (int fd, const void *buf, size_t len, unsigned timeout_ms, int *ret_errno);
