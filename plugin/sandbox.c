@@ -1,96 +1,37 @@
 /* sandbox.c — see sandbox.h.
  *
- * The allowlists are built from groups, each the syscalls one concern of the
- * library makes (measured with strace -f over the unit, simulator and
- * runtime tests, then checked against the kernel's log of denials; glibc
- * 2.36 on x86_64 — other arches need their own measuring):
- *
- *   base    every command: stdio, malloc, sysfs and /proc reads, json-c,
- *           libuuid (getrandom), the create poll (clock_nanosleep)
- *   ledger  open and lock the ledger, make spec directories: mkdir, flock
- *   write   atomic writes and deletes: ledger records, CDI specs, mdevctl
- *           definitions (fchmod, fsync, renameat, unlink)
- *   child   the helpers the library starts (task.h: the mount namespace
- *           helper, the remove's writer): clone without namespace flags,
- *           poll of its pidfd, wait, close_range, PR_SET_PDEATHSIG
- *   attach  into a container: setns(CLONE_NEWNS) only, mknodat, umask, and
- *           bpf() for the five commands of the cgroup2 device path
- *   daemon  the kubelet device plugin (measured with strace -f over the
- *           tests/kubelet suite, gRPC core 1.51, then checked against the
- *           kernel's log of denials): its server and client on unix
- *           sockets, gRPC's threads (clone without CLONE_NEW*, rseq and
- *           set_robust_list as each starts, PR_SET_NAME), gRPC's epoll
- *           poller and eventfd wakeups, the loop's signalfd and inotify,
- *           uname (gRPC's check for the socket error queue logs an error
- *           without it), sched_getparam/sched_getscheduler (absl's mutex
- *           reads its thread's priority) and lseek (absl reads
- *           /etc/localtime when gRPC makes an error)
- *
- * Syscalls with arguments worth pinning are allowed only with them: ioctl
- * TCGETS (stdio's isatty), kill/tgkill of the process itself (abort, the
- * crash-point build), clone without CLONE_NEW* (clone3 answers ENOSYS so
- * glibc falls back to clone, whose flags a filter can see), socket for
- * AF_UNIX only (the daemon; gRPC's probe of AF_INET for SO_REUSEPORT gets
- * EPERM and it does without).
- *
- * Unlisted syscalls fail with EPERM, so a fallback glibc may take still
- * fails cleanly; the calls in `deadly` kill the process instead: none of
- * them has a reason to happen in any command, and each is what an exploit
- * would do next (run a program, reach the network, debug or write another
- * process, load kernel code, mount, change namespaces). */
+ * Run time only: no libcap, no libseccomp.  Capabilities go with capget(),
+ * capset() and prctl(); the seccomp program of each profile was compiled at
+ * build time (seccomp-gen.c from seccomp-rules.c, into sandbox-filters.h)
+ * and is loaded with the raw seccomp() call after the process's own pid is
+ * patched into it. */
 #include "sandbox.h"
 
 #include <errno.h>
-#include <linux/bpf.h>
-#include <sched.h>
-#include <seccomp.h>
-#include <signal.h>
-#include <sys/capability.h>
-#include <sys/ioctl.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "util.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define VGPU_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define VGPU_SANITIZED 1
-#endif
-#endif
-
-static inline void
-vgpu_seccomp_releasep (scmp_filter_ctx *ctx)
-{
-        if (*ctx)
-                seccomp_release (*ctx);
-}
-
-static inline void
-vgpu_cap_freep (cap_t *c)
-{
-        if (*c)
-                cap_free (*c);
-}
-
-#define _cleanup_seccomp_ _cleanup_ (vgpu_seccomp_releasep)
-#define _cleanup_cap_ _cleanup_ (vgpu_cap_freep)
-
 #define CAP(c) ((uint64_t) 1 << (c))
 
-enum {
-        G_LEDGER = 1 << 0,
-        G_WRITE = 1 << 1,
-        G_CHILD = 1 << 2,
-        G_ATTACH = 1 << 3, /* setns into a container's mount namespace, mknodat */
-        G_BPF = 1 << 4,    /* the cgroup2 device program commands */
-        G_DAEMON = 1 << 5, /* the kubelet device plugin: gRPC on unix sockets, its loop */
-};
+typedef struct compiled_filter {
+        const struct sock_filter *insns;
+        size_t len;
+        const unsigned short *self; /* instructions whose k is the process's own pid */
+        size_t n_self;
+} compiled_filter_t;
+
+#include "sandbox-filters.h"
 
 typedef struct capability {
-        cap_value_t cap;
+        int cap;
         const char *name;
         const char *why; /* the call that needs it, as measured */
 } capability_t;
@@ -122,10 +63,8 @@ static const capability_t capabilities[] = {
 typedef struct profile {
         const char *name;
         uint64_t caps;
-        unsigned groups;
 } profile_t;
 
-#define WRITER (G_LEDGER | G_WRITE | G_CHILD)
 #define BPF_CAPS (CAP (CAP_SYS_ADMIN) | CAP (CAP_NET_ADMIN) | CAP (CAP_BPF))
 #define ATTACH_CAPS (BPF_CAPS | CAP (CAP_SYS_CHROOT) | CAP (CAP_MKNOD) | CAP (CAP_SYS_PTRACE))
 #define FORCE_CAPS (BPF_CAPS | CAP (CAP_SYS_PTRACE))
@@ -146,107 +85,28 @@ typedef struct profile {
  * the release after a failed create.  That child keeps no capability (as
  * hook-precreate and hook-poststop) and, as every profile, dies on execve. */
 
-/* Profiles without capabilities run as uid 0 on root's files (sandbox.h). */
+/* Profiles without capabilities run as uid 0 on root's files (sandbox.h);
+ * the syscalls of each are seccomp-rules.c's. */
 static const profile_t profiles[VGPU_SANDBOX_N_PROFILES] = {
-        [VGPU_SANDBOX_VGPUCTL_READ] = { "vgpuctl-read", 0, G_LEDGER },
-        [VGPU_SANDBOX_VGPUCTL_WRITE] = { "vgpuctl-write", 0, WRITER },
+        [VGPU_SANDBOX_VGPUCTL_READ] = { "vgpuctl-read", 0 },
+        [VGPU_SANDBOX_VGPUCTL_WRITE] = { "vgpuctl-write", 0 },
         /* deny in the cgroup, unlink through /proc/PID/root: no setns, no mknod */
-        [VGPU_SANDBOX_VGPUCTL_FORCE] = { "vgpuctl-force", FORCE_CAPS, WRITER | G_BPF },
-        [VGPU_SANDBOX_HOOK_PRECREATE] = { "hook-precreate", 0, WRITER },
-        [VGPU_SANDBOX_HOOK_ATTACH] = { "hook-attach", ATTACH_CAPS, WRITER | G_ATTACH | G_BPF },
-        [VGPU_SANDBOX_HOOK_POSTSTOP] = { "hook-poststop", 0, WRITER },
+        [VGPU_SANDBOX_VGPUCTL_FORCE] = { "vgpuctl-force", FORCE_CAPS },
+        [VGPU_SANDBOX_HOOK_PRECREATE] = { "hook-precreate", 0 },
+        [VGPU_SANDBOX_HOOK_ATTACH] = { "hook-attach", ATTACH_CAPS },
+        [VGPU_SANDBOX_HOOK_POSTSTOP] = { "hook-poststop", 0 },
         /* hooks.d without a stage: the stage is read after entering, so the union */
-        [VGPU_SANDBOX_HOOK_ANY] = { "hook", ATTACH_CAPS, WRITER | G_ATTACH | G_BPF },
+        [VGPU_SANDBOX_HOOK_ANY] = { "hook", ATTACH_CAPS },
         /* vgpu-runtime's child for create and run: precreate, config.json, release */
-        [VGPU_SANDBOX_RUNTIME] = { "runtime", 0, WRITER },
-        [VGPU_SANDBOX_CDI_READ] = { "cdi-read", 0, G_LEDGER },
-        [VGPU_SANDBOX_CDI_GENERATE] = { "cdi-generate", 0, WRITER },
-        [VGPU_SANDBOX_CDI_PREPARE] = { "cdi-prepare", 0, WRITER },
+        [VGPU_SANDBOX_RUNTIME] = { "runtime", 0 },
+        [VGPU_SANDBOX_CDI_READ] = { "cdi-read", 0 },
+        [VGPU_SANDBOX_CDI_GENERATE] = { "cdi-generate", 0 },
+        [VGPU_SANDBOX_CDI_PREPARE] = { "cdi-prepare", 0 },
         /* pool mode makes mdevs and ledger records (as vgpuctl-write); its
          * socket and the kubelet's are root's files in a root-owned
          * directory: no capability */
-        [VGPU_SANDBOX_DEVICE_PLUGIN] = { "device-plugin", 0, WRITER | G_DAEMON },
+        [VGPU_SANDBOX_DEVICE_PLUGIN] = { "device-plugin", 0 },
 };
-
-/* clang-format off */
-/* Measured, plus glibc plumbing a rare path needs: signal delivery and
- * return (abort, assert), restart_syscall after a stop, futex for a
- * contended stdio or malloc lock, mremap for realloc of large blocks,
- * clock_gettime/gettimeofday where the vDSO cannot serve. */
-static const int sys_base[] = {
-        SCMP_SYS (read), SCMP_SYS (write), SCMP_SYS (close), SCMP_SYS (openat), SCMP_SYS (openat2),
-        SCMP_SYS (fcntl), SCMP_SYS (getdents64), SCMP_SYS (newfstatat), SCMP_SYS (access), SCMP_SYS (faccessat2),
-        SCMP_SYS (readlinkat), SCMP_SYS (mmap), SCMP_SYS (munmap), SCMP_SYS (mremap), SCMP_SYS (mprotect),
-        SCMP_SYS (brk), SCMP_SYS (madvise), SCMP_SYS (rt_sigaction), SCMP_SYS (rt_sigprocmask),
-        SCMP_SYS (rt_sigreturn), SCMP_SYS (restart_syscall), SCMP_SYS (futex), SCMP_SYS (getrandom),
-        SCMP_SYS (clock_gettime), SCMP_SYS (gettimeofday), SCMP_SYS (clock_nanosleep), SCMP_SYS (getpid),
-        SCMP_SYS (gettid), SCMP_SYS (getppid), SCMP_SYS (getuid), SCMP_SYS (exit), SCMP_SYS (exit_group),
-};
-
-static const int sys_ledger[] = { SCMP_SYS (mkdirat), SCMP_SYS (mkdir), SCMP_SYS (flock) };
-
-static const int sys_write[] = {
-        SCMP_SYS (fchmod), SCMP_SYS (fsync), SCMP_SYS (renameat), SCMP_SYS (unlinkat), SCMP_SYS (unlink),
-};
-
-static const int sys_child[] = { SCMP_SYS (wait4), SCMP_SYS (poll), SCMP_SYS (close_range) };
-
-static const int sys_attach[] = { SCMP_SYS (mknodat), SCMP_SYS (umask) };
-
-static const int sys_daemon[] = {
-        SCMP_SYS (bind), SCMP_SYS (listen), SCMP_SYS (accept4), SCMP_SYS (connect), SCMP_SYS (getsockname),
-        SCMP_SYS (getpeername), SCMP_SYS (getsockopt), SCMP_SYS (setsockopt), SCMP_SYS (sendmsg), SCMP_SYS (recvmsg),
-        SCMP_SYS (shutdown), SCMP_SYS (epoll_create1), SCMP_SYS (epoll_ctl), SCMP_SYS (epoll_wait),
-        SCMP_SYS (epoll_pwait), SCMP_SYS (eventfd2), SCMP_SYS (signalfd4), SCMP_SYS (inotify_init1),
-        SCMP_SYS (inotify_add_watch), SCMP_SYS (rseq), SCMP_SYS (sched_yield), SCMP_SYS (lseek), SCMP_SYS (uname),
-        SCMP_SYS (sched_getparam), SCMP_SYS (sched_getscheduler),
-};
-
-/* The cgroup2 device path (bpf.c), nothing else of bpf(). */
-static const int bpf_cmds[] = { BPF_PROG_LOAD, BPF_PROG_ATTACH, BPF_PROG_QUERY, BPF_PROG_GET_FD_BY_ID,
-                                BPF_OBJ_GET_INFO_BY_FD };
-
-static const int deadly[] = {
-        SCMP_SYS (execve), SCMP_SYS (execveat), SCMP_SYS (socketpair),
-        SCMP_SYS (process_vm_readv), SCMP_SYS (process_vm_writev), SCMP_SYS (init_module),
-        SCMP_SYS (finit_module), SCMP_SYS (delete_module), SCMP_SYS (kexec_load), SCMP_SYS (kexec_file_load),
-        SCMP_SYS (mount), SCMP_SYS (umount2), SCMP_SYS (pivot_root), SCMP_SYS (chroot), SCMP_SYS (move_mount),
-        SCMP_SYS (open_tree), SCMP_SYS (fsopen), SCMP_SYS (fsmount), SCMP_SYS (fspick), SCMP_SYS (mount_setattr),
-        SCMP_SYS (unshare), SCMP_SYS (reboot),
-};
-
-#ifdef VGPU_SANITIZED
-/* The AddressSanitizer runtime, measured on its denials (SCMP_FLTATR_CTL_LOG):
- * reports (open, lseek, readlink of /proc/self/exe, sigaltstack), each new
- * thread's stack bounds (pthread_getattr_np: sched_getaffinity) and LeakSanitizer's
- * exit-time check — a clone()d tracer that lists /proc/self/task
- * (getdents), ptrace()s this process and is waited for. */
-static const int sys_sanitizer[] = {
-        SCMP_SYS (open),  SCMP_SYS (readlink), SCMP_SYS (getdents), SCMP_SYS (sigaltstack), SCMP_SYS (sched_yield),
-        SCMP_SYS (wait4), SCMP_SYS (lseek),    SCMP_SYS (sched_getaffinity),
-};
-static const int prctl_sanitizer[] = { PR_SET_PDEATHSIG, PR_GET_DUMPABLE, PR_SET_DUMPABLE, PR_SET_PTRACER };
-#endif
-
-/* clang-format on */
-
-/* Namespace flags clone() must not carry (CLONE_NEWTIME is an exit signal
- * bit for clone(); only clone3/unshare take it). */
-#define CLONE_NS_FLAGS                                                                                                 \
-        (CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET)
-
-/* SCMP_Ax() leave datum_b unset, which clang -Wextra rejects. */
-static struct scmp_arg_cmp
-arg_is (unsigned arg, scmp_datum_t value)
-{
-        return (struct scmp_arg_cmp) { .arg = arg, .op = SCMP_CMP_EQ, .datum_a = value, .datum_b = 0 };
-}
-
-static struct scmp_arg_cmp
-arg_masked_is (unsigned arg, scmp_datum_t mask, scmp_datum_t value)
-{
-        return (struct scmp_arg_cmp) { .arg = arg, .op = SCMP_CMP_MASKED_EQ, .datum_a = mask, .datum_b = value };
-}
 
 static const profile_t *
 profile_of (vgpu_sandbox_profile_t profile)
@@ -286,201 +146,72 @@ vgpu_sandbox_cap (vgpu_sandbox_profile_t profile, size_t i, const char **ret_why
         return NULL;
 }
 
-/* A syscall the native arch lacks (SCMP_SYS gives a pseudo number) is
- * skipped by libseccomp: the tables can name every arch's spelling. */
-static int
-add_all (scmp_filter_ctx ctx, uint32_t action, const int *nrs, size_t n)
+int
+vgpu_sandbox_filter (vgpu_sandbox_profile_t profile, pid_t self, struct sock_filter **ret, size_t *ret_len)
 {
-        for (size_t i = 0; i < n; i++) {
-                int r = seccomp_rule_add (ctx, action, nrs[i], 0);
+        const compiled_filter_t *f;
+        struct sock_filter *insns;
 
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
-/* Allow nr when argument arg equals one of values. */
-static int
-add_arg_in (scmp_filter_ctx ctx, int nr, unsigned arg, const int *values, size_t n)
-{
-        for (size_t i = 0; i < n; i++) {
-                int r = seccomp_rule_add (ctx, SCMP_ACT_ALLOW, nr, 1, arg_is (arg, (unsigned) values[i]));
-
-                if (r < 0)
-                        return r;
-        }
+        if (!profile_of (profile))
+                return -EINVAL;
+        f = &compiled_filters[profile];
+        insns = malloc (f->len * sizeof *insns);
+        if (!insns)
+                return -ENOMEM;
+        memcpy (insns, f->insns, f->len * sizeof *insns);
+        for (size_t i = 0; i < f->n_self; i++)
+                insns[f->self[i]].k = (uint32_t) self;
+        *ret = insns;
+        *ret_len = f->len;
         return 0;
 }
 
 static int
-add_self_and_clone (scmp_filter_ctx ctx, pid_t self, bool child)
+capget_all (struct __user_cap_data_struct data[2])
 {
-        int r;
+        struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
 
-        r = seccomp_rule_add (ctx, SCMP_ACT_ALLOW, SCMP_SYS (kill), 1, arg_is (0, (scmp_datum_t) self));
-        if (r == 0)
-                r = seccomp_rule_add (ctx, SCMP_ACT_ALLOW, SCMP_SYS (tgkill), 1, arg_is (0, (scmp_datum_t) self));
-        if (r == 0)
-                r = seccomp_rule_add (ctx, SCMP_ACT_ALLOW, SCMP_SYS (ioctl), 1, arg_masked_is (1, 0xffffffffu, TCGETS));
-        if (r < 0 || !child)
-                return r;
-        r = seccomp_rule_add (ctx, SCMP_ACT_ALLOW, SCMP_SYS (clone), 1, arg_masked_is (0, CLONE_NS_FLAGS, 0));
-        if (r == 0)
-                r = seccomp_rule_add (ctx, SCMP_ACT_ERRNO (ENOSYS), SCMP_SYS (clone3), 0);
-        return r;
-}
-
-/* socket(): deadly, except AF_UNIX ones for the daemon (others EPERM, as
- * gRPC probes AF_INET once). */
-static int
-add_daemon (scmp_filter_ctx ctx, bool daemon)
-{
-        int r;
-
-        if (!daemon)
-                return seccomp_rule_add (ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS (socket), 0);
-        r = add_all (ctx, SCMP_ACT_ALLOW, sys_daemon, ARRAY_SIZE (sys_daemon));
-        if (r == 0)
-                r = seccomp_rule_add (ctx, SCMP_ACT_ALLOW, SCMP_SYS (socket), 1, arg_is (0, AF_UNIX));
-        if (r == 0)
-                r = seccomp_rule_add (ctx, SCMP_ACT_ALLOW, SCMP_SYS (prctl), 1, arg_is (0, PR_SET_NAME));
-        return r;
+        return (int) syscall (SYS_capget, &hdr, data);
 }
 
 static int
-add_attach (scmp_filter_ctx ctx, bool attach, bool bpf)
+capset_all (const struct __user_cap_data_struct data[2])
 {
-        int r;
+        struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
 
-        if (!attach)
-                r = seccomp_rule_add (ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS (setns), 0);
-        else {
-                r = add_all (ctx, SCMP_ACT_ALLOW, sys_attach, ARRAY_SIZE (sys_attach));
-                if (r == 0)
-                        r = seccomp_rule_add (ctx, SCMP_ACT_ALLOW, SCMP_SYS (setns), 1,
-                                              arg_is (1, (scmp_datum_t) CLONE_NEWNS));
-        }
-        if (r == 0 && !bpf)
-                r = seccomp_rule_add (ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS (bpf), 0);
-        else if (r == 0)
-                r = add_arg_in (ctx, SCMP_SYS (bpf), 0, bpf_cmds, ARRAY_SIZE (bpf_cmds));
-        return r;
-}
-
-/* ptrace: deadly, except (sanitizer builds) LeakSanitizer's tracer
- * attaching to this very process — to each of its threads in the daemon,
- * whose thread ids no filter can tell from other processes' pids. */
-static int
-add_ptrace_and_prctl (scmp_filter_ctx ctx, pid_t self, bool child, bool daemon)
-{
-#ifdef VGPU_SANITIZED
-        struct scmp_arg_cmp other = arg_is (1, (scmp_datum_t) self);
-        int r;
-
-        other.op = SCMP_CMP_NE;
-        if (daemon)
-                r = seccomp_rule_add (ctx, SCMP_ACT_ALLOW, SCMP_SYS (ptrace), 0);
-        else {
-                r = seccomp_rule_add (ctx, SCMP_ACT_ALLOW, SCMP_SYS (ptrace), 1, arg_is (1, (scmp_datum_t) self));
-                if (r == 0)
-                        r = seccomp_rule_add (ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS (ptrace), 1, other);
-        }
-        if (r == 0)
-                r = add_all (ctx, SCMP_ACT_ALLOW, sys_sanitizer, ARRAY_SIZE (sys_sanitizer));
-        if (r == 0 && !child) /* the tracer: clone(CLONE_VM | CLONE_UNTRACED | ...), never a plain fork */
-                r = seccomp_rule_add (
-                        ctx, SCMP_ACT_ALLOW, SCMP_SYS (clone), 1,
-                        arg_masked_is (0, CLONE_NS_FLAGS | CLONE_VM | CLONE_UNTRACED, CLONE_VM | CLONE_UNTRACED));
-        return r == 0 ? add_arg_in (ctx, SCMP_SYS (prctl), 0, prctl_sanitizer, ARRAY_SIZE (prctl_sanitizer)) : r;
-#else
-        int r = seccomp_rule_add (ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS (ptrace), 0);
-
-        (void) self;
-        (void) daemon;
-        if (r == 0 && child)
-                r = seccomp_rule_add (ctx, SCMP_ACT_ALLOW, SCMP_SYS (prctl), 1,
-                                      arg_is (0, (scmp_datum_t) PR_SET_PDEATHSIG));
-        return r;
-#endif
-}
-
-static int
-build_filter (const profile_t *p, pid_t self, scmp_filter_ctx *ret, vgpu_error_t *err)
-{
-        _cleanup_seccomp_ scmp_filter_ctx ctx = seccomp_init (SCMP_ACT_ERRNO (EPERM));
-        bool child = p->groups & G_CHILD;
-        int r;
-
-        if (!ctx)
-                return vgpu_error_sys (err, ENOMEM, "sandbox %s: seccomp filter", p->name);
-        r = seccomp_attr_set (ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
-        if (r == 0) /* denials reach the kernel log (audit type 1326): the trail when a command gets EPERM */
-                r = seccomp_attr_set (ctx, SCMP_FLTATR_CTL_LOG, 1);
-        if (r == 0)
-                r = add_all (ctx, SCMP_ACT_ALLOW, sys_base, ARRAY_SIZE (sys_base));
-        if (r == 0 && (p->groups & G_LEDGER))
-                r = add_all (ctx, SCMP_ACT_ALLOW, sys_ledger, ARRAY_SIZE (sys_ledger));
-        if (r == 0 && (p->groups & G_WRITE))
-                r = add_all (ctx, SCMP_ACT_ALLOW, sys_write, ARRAY_SIZE (sys_write));
-        if (r == 0 && child)
-                r = add_all (ctx, SCMP_ACT_ALLOW, sys_child, ARRAY_SIZE (sys_child));
-        if (r == 0)
-                r = add_self_and_clone (ctx, self, child);
-        if (r == 0)
-                r = add_attach (ctx, p->groups & G_ATTACH, p->groups & G_BPF);
-        if (r == 0)
-                r = add_daemon (ctx, p->groups & G_DAEMON);
-        if (r == 0)
-                r = add_ptrace_and_prctl (ctx, self, child, p->groups & G_DAEMON);
-        if (r == 0)
-                r = add_all (ctx, SCMP_ACT_KILL_PROCESS, deadly, ARRAY_SIZE (deadly));
-        if (r < 0)
-                return vgpu_error_sys (err, -r, "sandbox %s: building the seccomp filter", p->name);
-        *ret = TAKE_PTR (ctx);
-        return 0;
-}
-
-static bool
-has (cap_t c, cap_value_t cap, cap_flag_t set)
-{
-        cap_flag_value_t v = CAP_CLEAR;
-
-        return cap_get_flag (c, cap, set, &v) == 0 && v == CAP_SET;
+        return (int) syscall (SYS_capset, &hdr, data);
 }
 
 /* Bounding set first (PR_CAPBSET_DROP wants CAP_SETPCAP in effective), then
  * ambient, then effective/permitted/inheritable in one capset. */
 static int
-drop_caps (const profile_t *p, vgpu_error_t *err)
+drop_caps (const profile_t *p, uint64_t keep, vgpu_error_t *err)
 {
-        uint64_t keep = p->caps;
-        _cleanup_cap_ cap_t cur = cap_get_proc (), next = cap_init ();
-        cap_value_t last = cap_max_bits ();
+        struct __user_cap_data_struct cur[2], next[2] = { { 0 } };
+        uint64_t permitted;
 
-        if (!cur || !next)
+        if (capget_all (cur) < 0)
                 return vgpu_error_sys (err, errno, "sandbox %s: reading capabilities", p->name);
-        if (has (cur, CAP_SETPCAP, CAP_PERMITTED)) {
-                cap_value_t setpcap = CAP_SETPCAP;
-
-                if (cap_set_flag (cur, CAP_EFFECTIVE, 1, &setpcap, CAP_SET) < 0 || cap_set_proc (cur) < 0)
+        permitted = cur[0].permitted | (uint64_t) cur[1].permitted << 32;
+        if (permitted & CAP (CAP_SETPCAP)) {
+                cur[CAP_TO_INDEX (CAP_SETPCAP)].effective |= CAP_TO_MASK (CAP_SETPCAP);
+                if (capset_all (cur) < 0)
                         return vgpu_error_sys (err, errno, "sandbox %s: raising CAP_SETPCAP", p->name);
-                for (cap_value_t c = 0; c < last; c++)
-                        if (!(keep & CAP (c)) && cap_drop_bound (c) < 0 && errno != EINVAL)
-                                return vgpu_error_sys (err, errno,
-                                                       "sandbox %s: dropping capability %d from the bounding set",
-                                                       p->name, c);
+                for (int c = 0; c < 64; c++) {
+                        if (keep & CAP (c) || prctl (PR_CAPBSET_DROP, c, 0, 0, 0) == 0)
+                                continue;
+                        if (errno == EINVAL) /* past the kernel's last capability */
+                                break;
+                        return vgpu_error_sys (err, errno, "sandbox %s: dropping capability %d from the bounding set",
+                                               p->name, c);
+                }
         }
-        if (cap_reset_ambient () < 0 && errno != EINVAL)
+        if (prctl (PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
                 return vgpu_error_sys (err, errno, "sandbox %s: clearing ambient capabilities", p->name);
-        for (cap_value_t c = 0; c < last; c++) {
-                if (!(keep & CAP (c)) || !has (cur, c, CAP_PERMITTED))
-                        continue;
-                if (cap_set_flag (next, CAP_EFFECTIVE, 1, &c, CAP_SET) < 0 ||
-                    cap_set_flag (next, CAP_PERMITTED, 1, &c, CAP_SET) < 0)
-                        return vgpu_error_sys (err, errno, "sandbox %s: capability %d", p->name, c);
-        }
-        if (cap_set_proc (next) < 0)
+        keep &= permitted;
+        next[0].effective = next[0].permitted = (uint32_t) keep;
+        next[1].effective = next[1].permitted = (uint32_t) (keep >> 32);
+        if (capset_all (next) < 0)
                 return vgpu_error_sys (err, errno, "sandbox %s: setting capabilities", p->name);
         return 0;
 }
@@ -488,21 +219,26 @@ drop_caps (const profile_t *p, vgpu_error_t *err)
 int
 vgpu_sandbox_enter (vgpu_sandbox_profile_t profile, vgpu_error_t *err)
 {
-        _cleanup_seccomp_ scmp_filter_ctx ctx = NULL;
+        _cleanup_free_ struct sock_filter *insns = NULL;
         const profile_t *p = profile_of (profile);
+        struct sock_fprog prog;
+        size_t len;
         int r;
 
         if (!p)
                 return vgpu_error_set (err, EINVAL, "sandbox profile %d does not exist", (int) profile);
-        r = build_filter (p, getpid (), &ctx, err);
-        if (r == 0)
-                r = drop_caps (p, err);
+        r = vgpu_sandbox_filter (profile, getpid (), &insns, &len);
+        if (r < 0)
+                return vgpu_error_sys (err, -r, "sandbox %s: seccomp program", p->name);
+        r = drop_caps (p, p->caps, err);
         if (r < 0)
                 return r;
         if (prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 return vgpu_error_sys (err, errno, "sandbox %s: PR_SET_NO_NEW_PRIVS", p->name);
-        r = seccomp_load (ctx);
-        if (r < 0)
-                return vgpu_error_sys (err, -r, "sandbox %s: loading the seccomp filter", p->name);
+        prog = (struct sock_fprog) { .len = (unsigned short) len, .filter = insns };
+        /* SECCOMP_FILTER_FLAG_LOG: denials reach the kernel log (audit type 1326), the trail when a
+         * command gets EPERM */
+        if (syscall (SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_LOG, &prog) < 0)
+                return vgpu_error_sys (err, errno, "sandbox %s: loading the seccomp filter", p->name);
         return 0;
 }

@@ -13,20 +13,25 @@
  * The profiles, the capabilities each keeps and the reason for each
  * capability are the tables at the top of sandbox.c, in one place; the
  * README's Privileges table says the same (unit-sandbox compares them).
+ * The syscalls of each profile are seccomp-rules.c's, compiled to BPF at
+ * build time: entering costs a few syscalls, no filter is built at run
+ * time and no libcap or libseccomp is linked.
  * Everything else a command writes outside a container is root's — sysfs
  * `create`/`remove` (mode 0200, and the kernel's mdev code checks no
  * capability), the ledger (0700), CDI spec and mdevctl directories — so as
  * uid 0 the owner's permission bits suffice and those profiles keep none.
  *
- * The seccomp profiles (syscall groups) are listed in sandbox.c.  Builds
- * with AddressSanitizer additionally allow what its runtime needs
+ * Builds with AddressSanitizer additionally allow what its runtime needs
  * (LeakSanitizer's exit-time check ptraces the process itself). */
 #pragma once
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "error.h"
+
+struct sock_filter;
 
 typedef enum vgpu_sandbox_profile {
         VGPU_SANDBOX_VGPUCTL_READ,
@@ -59,3 +64,8 @@ uint64_t vgpu_sandbox_caps (vgpu_sandbox_profile_t profile);
 /* The i-th capability profile keeps: its name ("CAP_MKNOD") and why it is
  * kept; NULL past the last. */
 const char *vgpu_sandbox_cap (vgpu_sandbox_profile_t profile, size_t i, const char **ret_why);
+
+/* The seccomp program profile loads in process self, as vgpu_sandbox_enter
+ * loads it: the build-time BPF with self patched in.  0 or a negative errno;
+ * *ret is malloc'd. */
+int vgpu_sandbox_filter (vgpu_sandbox_profile_t profile, pid_t self, struct sock_filter **ret, size_t *ret_len);

@@ -10,7 +10,12 @@
  * task.h, (hook-attach) setns + mknod of a node and a BPF program load,
  * and (device-plugin) a unix socket server and client, epoll, eventfd,
  * inotify, signalfd and a named thread, a TCP socket refused.  Capability
- * checks need root; so does the attach workload. */
+ * checks need root; so does the attach workload.
+ *
+ * The seccomp programs are compiled at build time: the program a binary
+ * loads (vgpu_sandbox_filter, and what the kernel holds after entering,
+ * read back with PTRACE_SECCOMP_GET_FILTER) must equal what libseccomp
+ * builds at run time from the same rules for the same pid. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +28,8 @@
 #include <ftw.h>
 #include <inttypes.h>
 #include <linux/bpf.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -31,7 +38,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/capability.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
@@ -51,6 +57,7 @@
 #include "inject.h"
 #include "mdev.h"
 #include "sandbox.h"
+#include "seccomp-rules.h"
 #include "task.h"
 #include "testutil.h"
 #include "util.h"
@@ -632,6 +639,120 @@ test_attach (void **state)
         }
 }
 
+/* The program libseccomp builds at run time from the same rules. */
+static struct sock_filter *
+runtime_program (vgpu_sandbox_profile_t p, pid_t self, size_t *ret_len)
+{
+        scmp_filter_ctx ctx = NULL;
+        _cleanup_fclose_ FILE *f = tmpfile ();
+        struct sock_filter *insns;
+        long size;
+
+        assert_non_null (f);
+        assert_int_equal (vgpu_seccomp_rules (p, self, &ctx), 0);
+        assert_int_equal (seccomp_export_bpf (ctx, fileno (f)), 0);
+        seccomp_release (ctx);
+        size = lseek (fileno (f), 0, SEEK_END);
+        assert_true (size > 0 && size % (long) sizeof *insns == 0);
+        insns = malloc ((size_t) size);
+        assert_non_null (insns);
+        assert_int_equal (pread (fileno (f), insns, (size_t) size, 0), size);
+        *ret_len = (size_t) size / sizeof *insns;
+        return insns;
+}
+
+static void
+assert_same_program (const struct sock_filter *a, size_t alen, const struct sock_filter *b, size_t blen,
+                     vgpu_sandbox_profile_t p, pid_t self, const char *what)
+{
+        if (alen != blen)
+                fail_msg ("profile %s, pid %ld: %s has %zu instructions, libseccomp builds %zu", vgpu_sandbox_name (p),
+                          (long) self, what, alen, blen);
+        for (size_t i = 0; i < alen; i++)
+                if (memcmp (&a[i], &b[i], sizeof a[i]) != 0)
+                        fail_msg ("profile %s, pid %ld: %s differs at instruction %zu: {0x%x %u %u 0x%x}, libseccomp "
+                                  "{0x%x %u %u 0x%x}",
+                                  vgpu_sandbox_name (p), (long) self, what, i, a[i].code, a[i].jt, a[i].jf, a[i].k,
+                                  b[i].code, b[i].jt, b[i].jf, b[i].k);
+}
+
+/* Pids up to this one can equal another constant a filter compares on the
+ * same argument (a bpf command, a prctl option); libseccomp then shares that
+ * comparison and builds a shorter program, which the patched one is
+ * equivalent to but not equal. */
+#define SHARED_CONSTANT_MAX 16
+
+/* The build-time program with the pid patched in, for several pids. */
+static void
+test_compiled (void **state)
+{
+        pid_t pids[] = { getpid () > SHARED_CONSTANT_MAX ? getpid () : 4242, 17, 65536, 4194304 };
+
+        (void) state;
+        assert_int_equal (vgpu_sandbox_filter (VGPU_SANDBOX_N_PROFILES, 1, NULL, NULL), -EINVAL);
+        for (int p = 0; p < VGPU_SANDBOX_N_PROFILES; p++)
+                for (size_t i = 0; i < ARRAY_SIZE (pids); i++) {
+                        _cleanup_free_ struct sock_filter *built = NULL, *want = NULL;
+                        size_t blen, wlen;
+
+                        assert_int_equal (vgpu_sandbox_filter (p, pids[i], &built, &blen), 0);
+                        want = runtime_program (p, pids[i], &wlen);
+                        assert_same_program (built, blen, want, wlen, p, pids[i], "the compiled program");
+                }
+}
+
+/* What the kernel holds after a child entered the profile (it stops itself
+ * with SIGSTOP, which the profiles allow: kill of itself). */
+static void
+test_loaded (void **state)
+{
+        (void) state;
+        if (geteuid () != 0) {
+                print_message ("skipped: PTRACE_SECCOMP_GET_FILTER needs root\n");
+                skip ();
+        }
+        for (int p = 0; p < VGPU_SANDBOX_N_PROFILES; p++) {
+                _cleanup_free_ struct sock_filter *loaded = NULL, *want = NULL;
+                size_t wlen;
+                long n;
+                int status;
+                pid_t pid = fork ();
+
+                assert_true (pid >= 0);
+                if (pid == 0) {
+                        vgpu_error_t err = { 0 };
+
+                        if (ptrace (PTRACE_TRACEME, 0, NULL, NULL) < 0 || vgpu_sandbox_enter (p, &err) < 0)
+                                _exit (NO_ENTRY);
+                        raise (SIGSTOP);
+                        _exit (0);
+                }
+                assert_int_equal (waitpid (pid, &status, 0), pid);
+                assert_true (WIFSTOPPED (status));
+                n = ptrace (PTRACE_SECCOMP_GET_FILTER, pid, 0, NULL);
+                if (n < 0 && errno == EINVAL) {
+                        kill (pid, SIGKILL);
+                        waitpid (pid, &status, 0);
+                        print_message ("skipped: this kernel has no PTRACE_SECCOMP_GET_FILTER "
+                                       "(CONFIG_CHECKPOINT_RESTORE)\n");
+                        skip ();
+                }
+                assert_true (n > 0);
+                loaded = calloc ((size_t) n, sizeof *loaded);
+                assert_non_null (loaded);
+                assert_int_equal (ptrace (PTRACE_SECCOMP_GET_FILTER, pid, 0, loaded), n);
+                kill (pid, SIGKILL);
+                assert_int_equal (waitpid (pid, &status, 0), pid);
+                if (pid <= SHARED_CONSTANT_MAX) {
+                        print_message ("profile %s: child pid %ld is too small to compare\n", vgpu_sandbox_name (p),
+                                       (long) pid);
+                        continue;
+                }
+                want = runtime_program (p, pid, &wlen);
+                assert_same_program (loaded, (size_t) n, want, wlen, p, pid, "the loaded program");
+        }
+}
+
 int
 main (void)
 {
@@ -640,6 +761,8 @@ main (void)
                 cmocka_unit_test (test_unknown_profile),
                 cmocka_unit_test (test_status),
                 cmocka_unit_test (test_readme_caps),
+                cmocka_unit_test (test_compiled),
+                cmocka_unit_test (test_loaded),
                 cmocka_unit_test_setup_teardown (test_deadly, setup, teardown),
                 cmocka_unit_test_setup_teardown (test_refused, setup, teardown),
                 cmocka_unit_test_setup_teardown (test_needed, setup, teardown),
