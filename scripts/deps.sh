@@ -10,7 +10,7 @@ deps_install() {
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
-BUILD_DEPS=(gcc meson ninja-build pkg-config libjson-c-dev uuid-dev libcap-dev libseccomp-dev libfuse3-dev fuse3 libcmocka-dev
+BUILD_DEPS=(gcc meson ninja-build pkg-config libjson-c-dev uuid-dev libseccomp-dev libfuse3-dev fuse3 libcmocka-dev
 	libgrpc-dev libprotobuf-c-dev protobuf-c-compiler)
 RUNTIME_DEPS=(runc crun podman busybox-static python3 mdevctl uuid-runtime util-linux iproute2
 	python3-grpcio python3-protobuf protobuf-compiler protobuf-compiler-grpc python3-yaml)

@@ -2,8 +2,9 @@
 # vgpu-device-plugin runs confined (plugin/sandbox.h, profile device-plugin):
 # /proc/PID/task/*/status of every thread of the running, registered
 # plugin — gRPC's too — shows no capability in any set, NoNewPrivs 1 and
-# Seccomp 2.  A stand-in for an exploited parser (sandbox-preload.c,
-# LD_PRELOADed) then shows the filter: execve and socketpair kill it
+# Seccomp 2.  A stand-in for an exploited parser (sandbox-evil.c, wrapped
+# around json-c's parser in vgpu-device-plugin-evil, linked like the plugin)
+# then shows the filter: execve and socketpair kill it
 # (SIGSYS) before it serves; a TCP socket gets EPERM and it goes on; a unix
 # socket, which gRPC needs, works.  --no-sandbox keeps everything.
 # Run as: tests/sim/with-sim tests/kubelet/test-kubelet-sandbox.sh
@@ -39,22 +40,15 @@ check "--no-sandbox: every capability, no filter" "$mine 0 0" \
 plugin_stop TERM
 
 # --- forbidden syscalls from inside the running plugin
-if ldd "$VGPU_DEVICE_PLUGIN" | grep -q 'libasan\|libubsan'; then
-	skip "forbidden syscalls from a preloaded library" "sanitizer builds refuse LD_PRELOAD"
-	finish
-fi
-cc -shared -fPIC -Wall -Werror -o "$KB_T/evil.so" "$REPO/tests/kubelet/sandbox-preload.c" $(pkg-config --cflags json-c) 2>"$KB_T/cc.err" || {
-	echo "Bail out! cannot build the preload: $(head -1 "$KB_T/cc.err")"
-	exit 1
-}
+EVIL=$BUILD/tests/kubelet/vgpu-device-plugin-evil
 echo '{"scan-interval-ms": 1000}' >"$KB_T/config.json"
-# evil WHAT [ARGS]: the plugin with the preload; its exit status once it
+# evil WHAT [ARGS]: the plugin with the stand-in; its exit status once it
 # stopped by itself within 5 s, or "running" (then stopped).
 evil() {
 	local what=$1 pid
 	shift
 	: >"$KB_T/evil.err"
-	VGPU_TEST_EVIL=$what LD_PRELOAD=$KB_T/evil.so "$VGPU_DEVICE_PLUGIN" --plugin-dir "$PLUGIN_DIR" \
+	VGPU_TEST_EVIL=$what "$EVIL" --plugin-dir "$PLUGIN_DIR" \
 		--config "$KB_T/config.json" "$@" >"$KB_T/evil.out" 2>"$KB_T/evil.err" &
 	pid=$!
 	KB_PIDS+=("$pid")

@@ -8,10 +8,11 @@
 # form (no stage) and vgpuctl allocate, already before it has read a byte of
 # its input (stdin is a fifo the test holds).  --no-sandbox keeps everything.
 #
-# A stand-in for an exploited parser (sandbox-preload.c, LD_PRELOADed into the
-# hook) then makes forbidden syscalls: execve and socket kill the hook
-# (SIGSYS) before it allocates anything, also when runc runs it; a syscall no
-# profile lists gets EPERM and the hook goes on.
+# A stand-in for an exploited parser (sandbox-evil.c, wrapped around json-c's
+# parser in vgpu-hook-evil, linked like vgpu-hook: static or not) then makes
+# forbidden syscalls: execve and socket kill the hook (SIGSYS) before it
+# allocates anything, also when runc runs it; a syscall no profile lists gets
+# EPERM and the hook goes on.
 #
 # Run as: tests/sim/with-sim tests/runtime/test-sandbox.sh
 . "$(dirname "$0")/../lib.sh"
@@ -151,14 +152,9 @@ echo "delay-create 0" > "$VGPU_SIM_CONTROL"
 "$VGPUCTL" release --owner sbx
 
 # --- forbidden syscalls from inside the hook
-if ldd "$VGPU_HOOK" | grep -q 'libasan\|libubsan'; then
-	skip "forbidden syscalls from a preloaded library" "sanitizer builds refuse LD_PRELOAD"
-	finish
-fi
-if ! cc -shared -fPIC -Wall -Werror -o "$T/evil.so" "$REPO/tests/runtime/sandbox-preload.c" $(pkg-config --cflags json-c) 2> "$T/cc.err"; then
-	skip "forbidden syscalls from a preloaded library" "cannot build it: $(head -1 "$T/cc.err")"
-	finish
-fi
+EVIL=$BUILD/tests/runtime/vgpu-hook-evil
+interp() { readelf -l "$1" | grep -c 'program interpreter'; }
+check "vgpu-hook-evil is linked as vgpu-hook is (1: dynamic, 0: static)" "$(interp "$VGPU_HOOK")" "$(interp "$EVIL")"
 b2=$(mktemp -d)
 RT_DIRS+=("$b2")
 mkdir -p "$b2/rootfs/dev"
@@ -168,7 +164,7 @@ cp "$b/config.json" "$b2/config.json"
 evil() { # WHAT HOOK-ARGS...
 	local what=$1
 	shift
-	VGPU_TEST_EVIL=$what LD_PRELOAD=$T/evil.so "$VGPU_HOOK" "$@" > "$T/out" 2> "$T/err"
+	VGPU_TEST_EVIL=$what "$EVIL" "$@" > "$T/out" 2> "$T/err"
 	echo $?
 }
 check "execve from inside the hook: killed by SIGSYS (exit 159)" 159 "$(evil execve --no-cgroup createRuntime < <(state e1 creating "$spid" "$b2"))"
@@ -183,8 +179,8 @@ b3=$(mktemp -d)
 id3="t-sbx-evil-$$"
 rt_track runc "$id3" "$b3"
 make_bundle "$b3" sh -c 'ls /dev/vfio'
-entry=$(hook_json createRuntime | python3 -c 'import json, sys; h = json.load(sys.stdin); h["env"] += sys.argv[1:]; print(json.dumps(h))' \
-	"LD_PRELOAD=$T/evil.so" VGPU_TEST_EVIL=execve)
+entry=$(VGPU_HOOK=$EVIL hook_json createRuntime | python3 -c 'import json, sys; h = json.load(sys.stdin); h["env"] += sys.argv[1:]; print(json.dumps(h))' \
+	VGPU_TEST_EVIL=execve)
 bundle_edit "$b3" "c.setdefault('annotations', {})['intel.com/vgpu'] = 'auto'; c['linux']['cgroupsPath'] = '/$id3'; c['hooks'] = {'createRuntime': [$entry]}"
 out=$(cd "$b3" && runc run "$id3" 2>&1)
 check "runc: the killed hook fails the container" 1 "$(printf '%s\n' "$out" | grep -c 'bad system call')"

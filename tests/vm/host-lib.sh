@@ -8,7 +8,7 @@
 vm_packages=(linux-image-amd64 linux-headers-amd64 linux-source qemu-system-x86 busybox-static
 	crun mdevctl uuid-runtime jq gcc libc6-dev make xz-utils zstd cpio kmod)
 # The project's own build (only needed when its binaries are missing or stale).
-vm_build_packages=(meson ninja-build pkg-config libjson-c-dev uuid-dev libcap-dev libseccomp-dev
+vm_build_packages=(meson ninja-build pkg-config libjson-c-dev uuid-dev libseccomp-dev
 	libfuse3-dev libcmocka-dev)
 
 vm_now() { date +%s.%N; }

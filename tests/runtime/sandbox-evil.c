@@ -1,14 +1,14 @@
-/* sandbox-preload.c — an LD_PRELOAD stand-in for an exploited JSON parser,
- * for test-sandbox.sh.  It wraps json-c's json_tokener_parse_ex, which
- * vgpu-hook calls on its stdin, and first makes the syscall that
- * VGPU_TEST_EVIL names:
+/* sandbox-evil.c — a stand-in for an exploited JSON parser, for
+ * test-sandbox.sh.  Linked into vgpu-hook-evil (the hook's own main and
+ * libraries, linked like vgpu-hook) in front of json-c with
+ * -Wl,--wrap=json_tokener_parse_ex: vgpu-hook parses its stdin with it after
+ * entering the sandbox.  It first makes the syscall that VGPU_TEST_EVIL names:
  *
  *   execve   run `sh -c 'echo EXECUTED'`      (the sandbox kills: SIGSYS)
  *   socket   open a UNIX socket                (the sandbox kills: SIGSYS)
  *   uname    a syscall no profile lists        (EPERM; printed, parsing goes on)
  *
  * then parses as usual. */
-#include <dlfcn.h>
 #include <errno.h>
 #include <json-c/json.h>
 #include <stdio.h>
@@ -18,10 +18,12 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+json_object *__real_json_tokener_parse_ex (json_tokener *tok, const char *str, int len);
+json_object *__wrap_json_tokener_parse_ex (json_tokener *tok, const char *str, int len);
+
 json_object *
-json_tokener_parse_ex (json_tokener *tok, const char *str, int len)
+__wrap_json_tokener_parse_ex (json_tokener *tok, const char *str, int len)
 {
-        json_object *(*real) (json_tokener *, const char *, int);
         const char *what = getenv ("VGPU_TEST_EVIL");
         struct utsname u;
 
@@ -31,6 +33,5 @@ json_tokener_parse_ex (json_tokener *tok, const char *str, int len)
                 fprintf (stderr, "evil: socket: opened\n");
         if (what && strcmp (what, "uname") == 0 && uname (&u) < 0)
                 fprintf (stderr, "evil: uname: %s\n", strerror (errno));
-        *(void **) &real = dlsym (RTLD_NEXT, "json_tokener_parse_ex");
-        return real (tok, str, len);
+        return __real_json_tokener_parse_ex (tok, str, len);
 }

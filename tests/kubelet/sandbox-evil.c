@@ -1,7 +1,9 @@
-/* sandbox-preload.c — an LD_PRELOAD stand-in for an exploited parser in
- * vgpu-device-plugin, for test-kubelet-sandbox.sh.  It wraps json-c's
- * json_tokener_parse_ex, which the plugin calls on its config file after
- * entering its sandbox, and first makes the syscall VGPU_TEST_EVIL names:
+/* sandbox-evil.c — a stand-in for an exploited parser in vgpu-device-plugin,
+ * for test-kubelet-sandbox.sh.  Linked into vgpu-device-plugin-evil (the
+ * plugin's own main and libraries, linked like vgpu-device-plugin) in front
+ * of json-c with -Wl,--wrap=json_tokener_parse_ex: the plugin parses its
+ * config file with it after entering its sandbox.  It first makes the
+ * syscall VGPU_TEST_EVIL names:
  *
  *   execve       run `sh -c 'echo EXECUTED'`    (the sandbox kills: SIGSYS)
  *   inet         a TCP socket                    (EPERM; printed, the plugin goes on)
@@ -9,7 +11,6 @@
  *   socketpair   a connected pair                (the sandbox kills: SIGSYS)
  *
  * then parses as usual. */
-#include <dlfcn.h>
 #include <errno.h>
 #include <json-c/json.h>
 #include <stdio.h>
@@ -28,10 +29,12 @@ try_socket (const char *what, int family)
                 close (fd);
 }
 
+json_object *__real_json_tokener_parse_ex (json_tokener *tok, const char *str, int len);
+json_object *__wrap_json_tokener_parse_ex (json_tokener *tok, const char *str, int len);
+
 json_object *
-json_tokener_parse_ex (json_tokener *tok, const char *str, int len)
+__wrap_json_tokener_parse_ex (json_tokener *tok, const char *str, int len)
 {
-        json_object *(*real) (json_tokener *, const char *, int);
         const char *what = getenv ("VGPU_TEST_EVIL");
         int pair[2];
 
@@ -43,6 +46,5 @@ json_tokener_parse_ex (json_tokener *tok, const char *str, int len)
                 try_socket ("AF_UNIX", AF_UNIX);
         if (what && strcmp (what, "socketpair") == 0 && socketpair (AF_UNIX, SOCK_STREAM, 0, pair) == 0)
                 fprintf (stderr, "evil: socketpair: opened\n");
-        *(void **) &real = dlsym (RTLD_NEXT, "json_tokener_parse_ex");
-        return real (tok, str, len);
+        return __real_json_tokener_parse_ex (tok, str, len);
 }
