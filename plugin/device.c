@@ -205,7 +205,8 @@ int
 vgpu_mdev_remove (const vgpu_roots_t *roots, const char *uuid, unsigned timeout_ms, vgpu_error_t *err)
 {
         _cleanup_close_ int root = -1, fd = -1;
-        char id[VGPU_UUID_LEN + 1], path[128];
+        char id[VGPU_UUID_LEN + 1], path[128], target[PATH_MAX], dir[PATH_MAX + 32];
+        ssize_t n;
         int r;
 
         r = vgpu_uuid_normalise (uuid, id, err);
@@ -220,11 +221,19 @@ vgpu_mdev_remove (const vgpu_roots_t *roots, const char *uuid, unsigned timeout_
                 return pending_at (root, id) ? pending_error (id, err) : 0;
         if (fd < 0)
                 return vgpu_error_sys (err, errno, "mdev %s: remove", id);
+        /* where the device directory is ("bus/mdev/devices/../../../devices/.../UUID"), to
+         * look there afterwards rather than under every parent */
+        snprintf (path, sizeof path, "bus/mdev/devices/%s", id);
+        n = readlinkat (root, path, target, sizeof target - 1);
+        if (n > 0) {
+                target[n] = '\0';
+                snprintf (dir, sizeof dir, "bus/mdev/devices/%s", target);
+        }
         r = remove_wait (fd, id, timeout_ms, err);
         if (r < 0)
                 return r;
-        snprintf (path, sizeof path, "bus/mdev/devices/%s", id);
-        if (faccessat (root, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0 || pending_at (root, id))
+        if (faccessat (root, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0 ||
+            (n > 0 ? faccessat (root, dir, F_OK, AT_SYMLINK_NOFOLLOW) == 0 : pending_at (root, id)))
                 return pending_error (id, err);
         return 0;
 }

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "host.h"
+#include "mdev.h"
+#include "sriov.h"
 #include "util.h"
 
 /* A GVT-g type by the resolution its description gives; a VF is a whole
@@ -132,4 +134,66 @@ vgpu_type_offered (const vgpu_host_t *host, const char *type, const char *parent
         if (err)
                 *err = e;
         return r;
+}
+
+/* Parents of host with a type sel could take now. */
+static size_t
+candidates (const vgpu_host_t *host, const vgpu_selector_t *sel)
+{
+        size_t n = 0;
+
+        for (size_t i = 0; i < host->n_parents; i++)
+                n += pick_in_parent (&host->parents[i], sel, true) != NULL;
+        return n;
+}
+
+static int
+cmp_parent (const void *a, const void *b)
+{
+        return strcmp (((const vgpu_parent_t *) a)->name, ((const vgpu_parent_t *) b)->name);
+}
+
+/* The host as far as a request for type (NULL: auto) on parent (NULL: any)
+ * needs it: the mdev parents read as vgpu_mdev_scan_some reads them, the VFs'
+ * parents whole unless type names an mdev type; sorted as vgpu_host_scan
+ * sorts them. */
+static int
+scan_for (const vgpu_roots_t *roots, const char *parent, const char *type, unsigned what, vgpu_host_t *host,
+          vgpu_error_t *err)
+{
+        int r = vgpu_mdev_scan_some (roots, parent, type, what, host, err);
+
+        if (r == 0 && (!type || strcmp (type, VGPU_VF_TYPE) == 0))
+                r = vgpu_backend (VGPU_BACKEND_VF)->scan (roots, host, err);
+        if (r == 0 && host->n_parents)
+                qsort (host->parents, host->n_parents, sizeof *host->parents, cmp_parent);
+        return r;
+}
+
+int
+vgpu_choose (const vgpu_roots_t *roots, const vgpu_selector_t *sel, vgpu_host_t *host, vgpu_choice_t *ret,
+             vgpu_error_t *err)
+{
+        bool is_auto = strcmp (sel->type, "auto") == 0;
+        const char *parent = sel->parent && *sel->parent ? sel->parent : NULL;
+        const char *type = is_auto ? NULL : sel->type;
+        unsigned what = is_auto ? VGPU_SCAN_TEXT | VGPU_SCAN_AVAILABLE : VGPU_SCAN_AVAILABLE;
+        int r;
+
+        *host = (vgpu_host_t) { 0 };
+        if (!is_auto && !vgpu_name_valid (sel->type))
+                type = NULL; /* no such type: the ids of every type say so */
+        else {
+                r = scan_for (roots, parent, type, what, host, err);
+                if (r == 0 && candidates (host, sel) > 1) /* least-loaded parent first: their mdevs too */
+                        r = vgpu_mdev_read_active (roots, host, err);
+                if (r == 0)
+                        r = vgpu_select (host, sel, ret, err);
+                if (r != -ENOENT || is_auto)
+                        return r;
+                vgpu_host_free (host);
+        }
+        /* not offered where asked: which parents offer it, for the message */
+        r = scan_for (roots, NULL, type, 0, host, err);
+        return r == 0 ? vgpu_select (host, sel, ret, err) : r;
 }

@@ -2,8 +2,10 @@
  *
  * An exact type id, or `auto`: among types that meet the minimum resolution
  * (default 1920x1200; a VF meets any) take the one with most available
- * instances, least-loaded parent first (the seed procedure's reasoning).  Pure code over a scanned
- * vgpu_host_t, so it is unit-tested without sysfs. */
+ * instances, least-loaded parent first (the seed procedure's reasoning).
+ * vgpu_select is pure code over a scanned vgpu_host_t, so it is unit-tested
+ * without sysfs; vgpu_choose scans only what a request needs and then
+ * selects. */
 #pragma once
 
 #include "error.h"
@@ -33,3 +35,15 @@ int vgpu_select (const vgpu_host_t *host, const vgpu_selector_t *sel, vgpu_choic
  * otherwise.  A spec or a pool may name such a type: an instance may free
  * up before a container asks. */
 int vgpu_type_offered (const vgpu_host_t *host, const char *type, const char *parent, vgpu_error_t *err);
+
+/* Scan what sel needs, then vgpu_select, with the result a scan of the
+ * whole host would give: a named mdev type reads that type's
+ * available_instances on the parents sel allows and nothing of any other type
+ * (nor any VF); `auto` reads each mdev type's description (once a process)
+ * and available_instances, and the VFs; the parents' loads (their mdevs) are
+ * read only when more than one parent could give it.  A type not offered
+ * where asked reads which parents offer it, for the message.  *host holds what was
+ * read and the choice points into it; the caller frees it with
+ * vgpu_host_free, on failure too.  Errors as vgpu_select's. */
+int vgpu_choose (const vgpu_roots_t *roots, const vgpu_selector_t *sel, vgpu_host_t *host, vgpu_choice_t *ret,
+                 vgpu_error_t *err);
