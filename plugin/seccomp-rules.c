@@ -12,7 +12,8 @@
  *           definitions (fchmod, fsync, renameat, unlink)
  *   child   the helpers the library starts (task.h: the mount namespace
  *           helper, the remove's writer): clone without namespace flags,
- *           poll of its pidfd, wait, close_range, PR_SET_PDEATHSIG
+ *           poll of its pidfd, wait, close_range, PR_SET_PDEATHSIG, the
+ *           caller's CPU affinity (getcpu where the vDSO cannot serve)
  *   attach  into a container: setns(CLONE_NEWNS) only, mknodat, umask
  *   bpf     bpf() for the five commands of the cgroup2 device path (attach,
  *           and vgpuctl release --force's deny)
@@ -110,7 +111,10 @@ static const int sys_write[] = {
         SCMP_SYS (fchmod), SCMP_SYS (fsync), SCMP_SYS (renameat), SCMP_SYS (unlinkat), SCMP_SYS (unlink),
 };
 
-static const int sys_child[] = { SCMP_SYS (wait4), SCMP_SYS (poll), SCMP_SYS (close_range) };
+static const int sys_child[] = {
+        SCMP_SYS (wait4),          SCMP_SYS (poll), SCMP_SYS (close_range), SCMP_SYS (sched_getaffinity),
+        SCMP_SYS (sched_setaffinity), SCMP_SYS (getcpu),
+};
 
 static const int sys_attach[] = { SCMP_SYS (mknodat), SCMP_SYS (umask) };
 

@@ -1,5 +1,13 @@
 /* task.c — see task.h.
  *
+ * Each child starts on the caller's CPU: the caller pins itself there for
+ * the start (and puts its affinity back after), so the child inherits it.
+ * Otherwise the kernel starts a child on an idle CPU, and the caller, who
+ * only waits for it, pays a wakeup across CPUs both ways — milliseconds in
+ * a VM whose vCPUs the host has to schedule (in the TCG guest the mount
+ * namespace helper took 10.3 ms unpinned and 2.5 ms pinned, the remove 12.3
+ * and 4.8 ms).
+ *
  * Each child runs on an mmap'd stack with a guard page below it.  The
  * writer of vgpu_task_write_bounded may outlive the call (and the caller):
  * it keeps its job and stack in that mapping, which is then left mapped,
@@ -65,21 +73,47 @@ stack_unmap (char *m)
         munmap (m, GUARD_SIZE + STACK_SIZE);
 }
 
+/* Pin the caller to the CPU it runs on; *saved gets the affinity to put
+ * back (false when none was taken: then there is nothing to restore). */
+static bool
+pin_here (cpu_set_t *saved)
+{
+        cpu_set_t here;
+        int cpu = sched_getcpu ();
+
+        if (cpu < 0 || sched_getaffinity (0, sizeof *saved, saved) < 0)
+                return false;
+        CPU_ZERO (&here);
+        CPU_SET (cpu, &here);
+        return sched_setaffinity (0, sizeof here, &here) == 0;
+}
+
+static void
+unpin (bool pinned, const cpu_set_t *saved)
+{
+        if (pinned)
+                sched_setaffinity (0, sizeof *saved, saved);
+}
+
 int
 vgpu_task_run (int (*fn) (void *arg), void *arg)
 {
         char *stack = stack_map ();
+        cpu_set_t saved;
+        bool pinned;
         pid_t pid;
         int r = 0;
 
         if (!stack)
                 return -errno;
+        pinned = pin_here (&saved);
         pid = clone (fn, stack + GUARD_SIZE + STACK_SIZE, CLONE_VM | CLONE_VFORK | SIGCHLD, arg);
         if (pid < 0)
                 r = -errno;
         /* ECHILD: SIGCHLD is ignored and the kernel reaped it already */
         while (pid > 0 && waitpid (pid, NULL, 0) < 0 && errno == EINTR)
                 ;
+        unpin (pinned, &saved);
         stack_unmap (stack);
         return r;
 }
@@ -131,6 +165,8 @@ vgpu_task_write_bounded (int fd, const void *buf, size_t len, unsigned timeout_m
 {
         char *stack = stack_map ();
         write_job_t *job;
+        cpu_set_t saved;
+        bool pinned;
         int pidfd = -1, r;
         pid_t pid;
 
@@ -139,13 +175,16 @@ vgpu_task_write_bounded (int fd, const void *buf, size_t len, unsigned timeout_m
         /* the job at the top of the mapping, the stack growing down from it */
         job = (write_job_t *) (stack + GUARD_SIZE + STACK_SIZE) - 1;
         *job = (write_job_t) { .fd = fd, .buf = buf, .len = len };
+        pinned = pin_here (&saved);
         pid = clone (write_child, job, CLONE_VM | CLONE_PIDFD | SIGCHLD, job, &pidfd);
         if (pid < 0) {
                 r = -errno;
+                unpin (pinned, &saved);
                 stack_unmap (stack);
                 return r;
         }
         r = wait_exit (pidfd, timeout_ms);
+        unpin (pinned, &saved);
         close (pidfd);
         if (r <= 0)
                 return r == 0 ? -ETIMEDOUT : r; /* the child keeps its stack: never unmapped */

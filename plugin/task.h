@@ -7,7 +7,9 @@
  * blocking keeps the caller's wait bounded.  Both are clone(CLONE_VM)
  * children on a stack of their own: starting one copies no page table and
  * write-protects nothing, where a fork() of the caller would.  A child gets
- * its own copies of the fd table, fs state (umask, cwd) and namespaces.
+ * its own copies of the fd table, fs state (umask, cwd) and namespaces, and
+ * starts on the caller's CPU (pinned to it; the caller's own affinity is
+ * put back once it has stopped waiting).
  * Needs kernel 5.3 (pidfd). */
 #pragma once
 

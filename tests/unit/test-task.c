@@ -1,0 +1,121 @@
+/* test-task.c — the helper processes of task.h.
+ *
+ * vgpu_task_run: the child is another process that shares the caller's
+ * memory, runs on the caller's CPU (pinned there), and the caller's own
+ * affinity is back afterwards.  vgpu_task_write_bounded: the write lands and
+ * its errno comes back; nothing is left behind when it ended in time; when
+ * it blocks past the bound the call returns -ETIMEDOUT at once, the child
+ * holds no other fd of the caller's (a pipe's read end sees EOF once the
+ * caller closes its write end) and finishes the write on its own. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "task.h"
+#include "util.h"
+
+typedef struct seen {
+        pid_t pid;
+        int cpu;
+        cpu_set_t affinity;
+} seen_t;
+
+static int
+record (void *arg)
+{
+        seen_t *s = arg;
+
+        s->pid = getpid ();
+        s->cpu = sched_getcpu ();
+        sched_getaffinity (0, sizeof s->affinity, &s->affinity);
+        return 0;
+}
+
+static void
+run_shares_memory_and_cpu (void **state)
+{
+        cpu_set_t before, after;
+        seen_t s = { 0 };
+
+        (void) state;
+        assert_int_equal (sched_getaffinity (0, sizeof before, &before), 0);
+        assert_int_equal (vgpu_task_run (record, &s), 0);
+        assert_true (s.pid > 0 && s.pid != getpid ());
+        assert_int_equal (CPU_COUNT (&s.affinity), 1);
+        assert_true (CPU_ISSET (s.cpu, &s.affinity));
+        assert_int_equal (sched_getaffinity (0, sizeof after, &after), 0);
+        assert_true (CPU_EQUAL (&before, &after));
+        assert_int_equal (waitpid (-1, NULL, WNOHANG), -1); /* reaped */
+        assert_int_equal (errno, ECHILD);
+}
+
+static void
+write_lands_and_leaves_nothing (void **state)
+{
+        int p[2], code = -1;
+        char buf[8] = { 0 };
+
+        (void) state;
+        assert_int_equal (pipe2 (p, O_CLOEXEC), 0);
+        assert_int_equal (vgpu_task_write_bounded (p[1], "1", 1, 5000, &code), 0);
+        assert_int_equal (code, 0);
+        assert_int_equal (read (p[0], buf, sizeof buf), 1);
+        assert_string_equal (buf, "1");
+        assert_int_equal (vgpu_task_write_bounded (p[0], "1", 1, 5000, &code), 0); /* the read end */
+        assert_int_equal (code, EBADF);
+        assert_int_equal (waitpid (-1, NULL, WNOHANG), -1);
+        assert_int_equal (errno, ECHILD);
+        close (p[0]);
+        close (p[1]);
+}
+
+static void
+write_blocked_past_the_bound (void **state)
+{
+        int full[2], other[2], code = -1, status;
+        static char chunk[65536];
+        long long t0;
+        char c;
+        pid_t child;
+
+        (void) state;
+        assert_int_equal (pipe2 (full, O_CLOEXEC | O_NONBLOCK), 0);
+        while (write (full[1], chunk, sizeof chunk) > 0) /* fill it: the next write blocks */
+                ;
+        assert_int_equal (fcntl (full[1], F_SETFL, 0), 0);
+        assert_int_equal (pipe2 (other, O_CLOEXEC), 0);
+        t0 = vgpu_now_ms ();
+        assert_int_equal (vgpu_task_write_bounded (full[1], "1", 1, 100, &code), -ETIMEDOUT);
+        assert_true (vgpu_now_ms () - t0 < 5000);
+        close (other[1]);
+        assert_int_equal (read (other[0], &c, 1), 0);                         /* EOF: the child kept no copy of it */
+        while (read (full[0], chunk, sizeof chunk) == (ssize_t) sizeof chunk) /* drain: the write goes through */
+                ;
+        child = waitpid (-1, &status, 0);
+        assert_true (child > 0 && WIFEXITED (status) && WEXITSTATUS (status) == 0);
+        close (full[0]);
+        close (full[1]);
+        close (other[0]);
+}
+
+int
+main (void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test (run_shares_memory_and_cpu),
+                cmocka_unit_test (write_lands_and_leaves_nothing),
+                cmocka_unit_test (write_blocked_past_the_bound),
+        };
+
+        return cmocka_run_group_tests (tests, NULL, NULL);
+}
