@@ -3,7 +3,8 @@
 # Owns: installing the packages, finding the kernel to boot, building the sample mdev drivers
 # (cached per kernel version), the static helpers, the project's binaries, the initramfs, and
 # booting qemu under a deadline. Every step prints one `vm: ...` line with its time.
-# Expects: $repo, $here, $BUILD, $CACHE, $work set by the caller; set -euo pipefail.
+# Expects: $repo, $here, $BUILD, $CACHE, $work, VM_ADD (SRC:DEST pairs) set by the caller;
+# set -euo pipefail.
 
 vm_packages=(linux-image-amd64 linux-headers-amd64 linux-source qemu-system-x86 busybox-static
 	crun mdevctl uuid-runtime jq gcc libc6-dev make xz-utils zstd cpio kmod)
@@ -171,6 +172,10 @@ vm_make_initramfs() {
 		fi
 	done
 	cp "$HELPERS"/vfio-probe "$HELPERS"/vmtime "$stage/usr/bin/"
+	for a in "${VM_ADD[@]}"; do
+		vm_copy_exe "$stage" "${a%%:*}" "${a#*:}"
+		echo "vm: guest gets ${a%%:*} as ${a#*:}"
+	done
 	vm_copy_modules "$stage"
 	cp "$here/init" "$stage/init"
 	cp "$here/guest-lib.sh" "$stage/vm/"

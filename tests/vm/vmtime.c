@@ -5,12 +5,17 @@
  * runs CMD N times (env VMTIME_I = 0..N-1, stdout/stderr inherited) and prints one summary line:
  *   vmtime: n=N failed=F median=M min=A max=B (ms)
  * timing only the fork/exec/wait of each run, so the caller's own execs are not counted.
+ * `vmtime rss CMD...` runs CMD once and prints its peak resident set size (ru_maxrss, which
+ * also counts the forked copy of vmtime before the exec: `vmtime rss` of a static no-op is the
+ * floor of what it can show):
+ *   vmtime: rss=KIB exit=STATUS
  * Exit: 0 all runs exited 0, 1 otherwise, 2 usage.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -77,6 +82,26 @@ run (unsigned n, char **argv)
         return failed ? 1 : 0;
 }
 
+static int
+rss (char **argv)
+{
+        struct rusage ru;
+        int status;
+        pid_t pid = fork ();
+
+        if (pid < 0)
+                return 1;
+        if (pid == 0) {
+                execvp (argv[0], argv);
+                _exit (127);
+        }
+        if (wait4 (pid, &status, 0, &ru) < 0)
+                return 1;
+        printf ("vmtime: rss=%ld exit=%d\n", ru.ru_maxrss,
+                WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status));
+        return WIFEXITED (status) && WEXITSTATUS (status) == 0 ? 0 : 1;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -87,8 +112,10 @@ main (int argc, char **argv)
                 printf ("%.3f\n", now_ms ());
                 return 0;
         }
+        if (argc >= 3 && strcmp (argv[1], "rss") == 0)
+                return rss (argv + 2);
         if (argc < 4 || strcmp (argv[1], "run") != 0) {
-                fprintf (stderr, "usage: vmtime now | vmtime run N CMD [ARG...]\n");
+                fprintf (stderr, "usage: vmtime now | vmtime run N CMD [ARG...] | vmtime rss CMD [ARG...]\n");
                 return 2;
         }
         n = strtoul (argv[2], &end, 10);
