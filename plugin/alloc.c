@@ -201,7 +201,7 @@ allocate_next (const vgpu_roots_t *roots, vgpu_ledger_t *l, const vgpu_selector_
 {
         unsigned unbound_after = who->unbound_after_s ? who->unbound_after_s : VGPU_UNBOUND_AFTER_S;
         bool reclaimed = false;
-        int r = -ENOSPC, refused = 0;
+        int r = -ENOSPC;
 
         for (int attempt = 0; attempt < VGPU_ALLOC_MAX * 4; attempt++) {
                 vgpu_host_t host = { 0 };
@@ -209,9 +209,7 @@ allocate_next (const vgpu_roots_t *roots, vgpu_ledger_t *l, const vgpu_selector_
                 bool picked;
 
                 vgpu_ledger_unlock (l);
-                r = vgpu_host_scan (roots, &host, err);
-                if (r == 0)
-                        r = vgpu_select (&host, sel, &c, err);
+                r = vgpu_choose (roots, sel, &host, &c, err); /* reads only what the request needs */
                 picked = r == 0;
                 if (vgpu_ledger_lock (l, r < 0 ? NULL : err) < 0 && r == 0)
                         r = -EIO;
@@ -223,9 +221,9 @@ allocate_next (const vgpu_roots_t *roots, vgpu_ledger_t *l, const vgpu_selector_
                         if (vgpu_reclaim_stale (roots, l, unbound_after) > 0)
                                 continue;
                 }
-                if (!picked || (r != -ENOSPC && r != -EUSERS) || ++refused > 3)
-                        break; /* made, nothing left to pick, a failure no other pick mends, or a kernel that
-                                * keeps refusing what it says it has */
+                if (!picked || (r != -ENOSPC && r != -EUSERS))
+                        break; /* made, nothing left to pick, or a failure no other pick mends; a kernel
+                                * that keeps refusing what it lists runs out of attempts */
         }
         return r;
 }

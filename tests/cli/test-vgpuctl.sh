@@ -51,7 +51,7 @@ check "one ENOSPC: one mdev, one record" "1 1" "$(mdev_count) $(ledger_count)"
 ctl release --owner race
 for e in ENOSPC EEXIST EINVAL EIO; do
 	# a kernel that keeps refusing says so once the picks are spent
-	echo "fail-create $e $([ $e = ENOSPC ] && echo 9 || echo 1)" > "$VGPU_SIM_CONTROL"
+	echo "fail-create $e $([ $e = ENOSPC ] && echo 100 || echo 1)" > "$VGPU_SIM_CONTROL"
 	case $e in
 	ENOSPC) re='no instance of i915-GVTg_V5_4 left on 0000:00:02.0 \([0-9]+ available\); a larger GPU aperture set in the BIOS/UEFI gives more instances' ;;
 	EEXIST) re='mdev [0-9a-f-]{36} already exists \(UUIDs are unique across all parents and types\)' ;;
