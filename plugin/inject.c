@@ -1,11 +1,9 @@
 /* inject.c — see inject.h.
  *
- * The work always runs in a helper (task.h: a child sharing this process's
- * memory while this process waits): with a pid it first joins the
- * container's mount namespace (setns needs a process that shares its fs
- * state with no other thread, and must not change the caller's namespace),
- * and either way it clears its umask so modes land as asked.  The helper
- * leaves its report in the shared memory: result, error, undo list.
+ * No helper process and no setns: the container's rootfs is reached through
+ * /proc/PID/root, which resolves in the container's mount namespace (its
+ * /dev tmpfs included) from this process, and the umask is cleared only
+ * while the nodes are made, so modes land as asked.
  *
  * Paths are container paths below /dev, checked before anything is touched
  * and resolved one prefix at a time from an O_PATH fd of the rootfs with
@@ -16,17 +14,14 @@
 #include "inject.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
-#include <sched.h>
-#include <signal.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 
 #include "json.h"
-#include "task.h"
 #include "util.h"
 
 typedef struct ctx {
@@ -34,21 +29,6 @@ typedef struct ctx {
         int rootfd;
         vgpu_inject_undo_t *undo;
 } ctx_t;
-
-typedef struct report {
-        int r;
-        vgpu_error_t err;
-        vgpu_inject_undo_t undo;
-} report_t;
-
-typedef struct job {
-        const char *rootfs;
-        const vgpu_node_t *nodes;
-        size_t n;
-        const vgpu_inject_undo_t *undo; /* for removal */
-} job_t;
-
-typedef int (*work_fn) (const job_t *job, vgpu_inject_undo_t *undo, vgpu_error_t *err);
 
 /* "/dev/vfio/12": absolute, below /dev, no empty, "." or ".." component. */
 static int
@@ -75,11 +55,12 @@ static int
 walk_nofollow (int rootfd, const char *rel)
 {
         _cleanup_close_ int fd = fcntl (rootfd, F_DUPFD_CLOEXEC, 3);
-        char buf[64], *save = NULL;
+        char buf[PATH_MAX], *save = NULL;
 
         if (fd < 0)
                 return -errno;
-        snprintf (buf, sizeof buf, "%s", rel);
+        if ((size_t) snprintf (buf, sizeof buf, "%s", rel) >= sizeof buf)
+                return -ENAMETOOLONG;
         for (char *comp = strtok_r (buf, "/", &save); comp; comp = strtok_r (NULL, "/", &save)) {
                 int next = openat (fd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 struct stat st;
@@ -229,16 +210,45 @@ make_node (ctx_t *c, const vgpu_node_t *node, vgpu_error_t *err)
         return record (c, node->path + 1, false, rdev, err);
 }
 
+/* The container's rootfs as an O_PATH fd.  With a pid, rootfs is resolved in
+ * that process's root (/proc/PID/root, as the container's mount namespace
+ * sees it: at createRuntime, before pivot_root, that is the namespace's copy
+ * of the host's tree with the runtime's mounts on it), absolute symlinks and
+ * ".." kept inside it; pid 0 resolves it in the caller's own. */
 static int
-open_rootfs (const char *rootfs, vgpu_error_t *err)
+open_rootfs (pid_t pid, const char *rootfs, vgpu_error_t *err)
 {
+        struct open_how how = {
+                .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+        };
+        _cleanup_close_ int root = -1;
+        const char *rel = rootfs + strspn (rootfs, "/");
+        char proc[64];
         int fd;
 
+        if (pid < 0)
+                return vgpu_error_set (err, EINVAL, "container pid %ld is not valid", (long) pid);
         if (rootfs[0] != '/')
                 return vgpu_error_set (err, EINVAL, "rootfs %s is not an absolute path", rootfs);
-        fd = open (rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (pid == 0) {
+                fd = open (rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                return fd < 0 ? vgpu_error_sys (err, errno, "rootfs %s", rootfs) : fd;
+        }
+        snprintf (proc, sizeof proc, "/proc/%ld/root", (long) pid);
+        root = open (proc, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (root < 0)
+                return vgpu_error_sys (err, errno, "root of container pid %ld (%s)", (long) pid, proc);
+        if (!*rel)
+                return TAKE_FD (root);
+        fd = (int) syscall (SYS_openat2, root, rel, &how, sizeof how);
+        if (fd < 0 && errno == ENOSYS) {
+                fd = walk_nofollow (root, rel); /* before Linux 5.6: no symlink in the path then */
+                if (fd < 0)
+                        errno = -fd;
+        }
         if (fd < 0)
-                return vgpu_error_sys (err, errno, "rootfs %s", rootfs);
+                return vgpu_error_sys (err, errno, "rootfs %s in the mount namespace of pid %ld", rootfs, (long) pid);
         return fd;
 }
 
@@ -303,120 +313,62 @@ remove_all (const ctx_t *c, const vgpu_inject_undo_t *undo, vgpu_error_t *err)
         return ret;
 }
 
+/* Create the nodes below rootfd; on failure what this made goes again. */
 static int
-inject_work (const job_t *job, vgpu_inject_undo_t *undo, vgpu_error_t *err)
+inject_all (ctx_t *c, const vgpu_node_t *nodes, size_t n, vgpu_error_t *err)
 {
-        _cleanup_close_ int rootfd = open_rootfs (job->rootfs, err);
-        ctx_t c = { .rootfs = job->rootfs, .rootfd = rootfd, .undo = undo };
-
-        if (rootfd < 0)
-                return rootfd;
-        for (size_t i = 0; i < job->n; i++) {
-                int r = make_node (&c, &job->nodes[i], err);
+        for (size_t i = 0; i < n; i++) {
+                int r = make_node (c, &nodes[i], err);
 
                 if (r < 0) {
                         vgpu_error_t ignored;
 
-                        remove_all (&c, undo, &ignored);
-                        undo->n = 0;
+                        remove_all (c, c->undo, &ignored);
+                        c->undo->n = 0;
                         return r;
                 }
         }
         return 0;
 }
 
-static int
-undo_work (const job_t *job, vgpu_inject_undo_t *unused, vgpu_error_t *err)
-{
-        _cleanup_close_ int rootfd = open_rootfs (job->rootfs, err);
-        ctx_t c = { .rootfs = job->rootfs, .rootfd = rootfd };
-
-        if (rootfd < 0)
-                return rootfd;
-        return remove_all (&c, job->undo, err);
-}
-
-typedef struct helper {
-        int nsfd;
-        pid_t pid;
-        work_fn fn;
-        const job_t *job;
-        report_t rep; /* written by the helper, read once it has exited */
-        bool done;
-} helper_t;
-
-/* The helper (task.h: it shares this process's memory, the caller waits). */
-static int
-helper_main (void *arg)
-{
-        helper_t *h = arg;
-
-        prctl (PR_SET_PDEATHSIG, SIGKILL);
-        umask (0);
-        if (h->nsfd >= 0 && setns (h->nsfd, CLONE_NEWNS) < 0)
-                h->rep.r =
-                        vgpu_error_sys (&h->rep.err, errno, "entering the mount namespace of pid %ld", (long) h->pid);
-        else
-                h->rep.r = h->fn (h->job, &h->rep.undo, &h->rep.err);
-        h->done = true;
-        return 0;
-}
-
-static int
-run_in_mount_ns (pid_t pid, work_fn fn, const job_t *job, vgpu_inject_undo_t *undo, vgpu_error_t *err)
-{
-        _cleanup_close_ int nsfd = -1;
-        helper_t h = { .pid = pid, .fn = fn, .job = job };
-        int r;
-
-        if (pid < 0)
-                return vgpu_error_set (err, EINVAL, "container pid %ld is not valid", (long) pid);
-        if (pid > 0) {
-                char ns[64];
-
-                snprintf (ns, sizeof ns, "/proc/%ld/ns/mnt", (long) pid);
-                nsfd = open (ns, O_RDONLY | O_CLOEXEC);
-                if (nsfd < 0)
-                        return vgpu_error_sys (err, errno, "mount namespace of container pid %ld", (long) pid);
-        }
-        h.nsfd = nsfd;
-        r = vgpu_task_run (helper_main, &h);
-        if (r < 0)
-                return vgpu_error_sys (err, -r, "starting the mount namespace helper");
-        if (!h.done)
-                return vgpu_error_set (err, EIO, "helper in the mount namespace of pid %ld died before reporting",
-                                       (long) pid);
-        if (undo)
-                *undo = h.rep.undo;
-        if (h.rep.r < 0 && err)
-                *err = h.rep.err;
-        return h.rep.r < 0 ? -h.rep.err.code : 0;
-}
-
 int
 vgpu_inject_nodes (pid_t pid, const char *rootfs, const vgpu_node_t *nodes, size_t n, vgpu_inject_undo_t *undo,
                    vgpu_error_t *err)
 {
-        job_t job = { .rootfs = rootfs, .nodes = nodes, .n = n };
+        ctx_t c = { .rootfs = rootfs, .rootfd = -1, .undo = undo };
+        mode_t mask;
+        int r;
 
         undo->n = 0;
         for (size_t i = 0; i < n; i++) {
-                int r = check_path (nodes[i].path, err);
-
+                r = check_path (nodes[i].path, err);
                 if (r < 0)
                         return r;
         }
-        return run_in_mount_ns (pid, inject_work, &job, undo, err);
+        c.rootfd = open_rootfs (pid, rootfs, err);
+        if (c.rootfd < 0)
+                return c.rootfd;
+        mask = umask (0); /* modes land as asked */
+        r = inject_all (&c, nodes, n, err);
+        umask (mask);
+        close (c.rootfd);
+        return r;
 }
 
 int
 vgpu_inject_undo (pid_t pid, const char *rootfs, const vgpu_inject_undo_t *undo, vgpu_error_t *err)
 {
-        job_t job = { .rootfs = rootfs, .undo = undo };
+        ctx_t c = { .rootfs = rootfs, .rootfd = -1 };
+        int r;
 
         if (undo->n == 0)
                 return 0;
-        return run_in_mount_ns (pid, undo_work, &job, NULL, err);
+        c.rootfd = open_rootfs (pid, rootfs, err);
+        if (c.rootfd < 0)
+                return c.rootfd;
+        r = remove_all (&c, undo, err);
+        close (c.rootfd);
+        return r;
 }
 
 int

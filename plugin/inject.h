@@ -1,11 +1,10 @@
 /* inject.h — device nodes inside a running container's /dev.
  *
- * Owns entering the container's mount namespace (a helper process, task.h,
- * that setns() into /proc/PID/ns/mnt and leaves errno + message in memory it
- * shares with the caller, so the caller's namespace never changes) and creating the plan's nodes under the
- * rootfs there: every path resolved from an O_PATH fd of the rootfs without
- * following any symlink, every node checked for type and st_rdev before it
- * is trusted, everything created recorded for undo. */
+ * Owns creating the plan's nodes under the container's rootfs as its mount
+ * namespace sees it, reached through /proc/PID/root from the caller (no
+ * helper process, no setns): every path resolved from an O_PATH fd of the
+ * rootfs without following any symlink, every node checked for type and
+ * st_rdev before it is trusted, everything created recorded for undo. */
 #pragma once
 
 #include <stdbool.h>
@@ -26,9 +25,11 @@ typedef struct vgpu_inject_undo {
 } vgpu_inject_undo_t;
 
 /* Create each node (char major:minor, mode) at its container path (which
- * must be under /dev/) below rootfs, as seen from the mount namespace of pid
- * (pid 0: the caller's own).  rootfs is the absolute path of the container's
- * rootfs as the runtime mounted it.  Missing parent directories are made 0755.
+ * must be under /dev/) below rootfs, as seen from the root of pid
+ * (/proc/PID/root, in its mount namespace; pid 0: the caller's own).
+ * rootfs is the absolute path of the container's rootfs as the runtime
+ * mounted it (at createRuntime, before pivot_root).  Missing parent
+ * directories are made 0755.
  * A node already there with the same type and numbers is accepted and not
  * recorded; anything else there is an error.  On failure what this call
  * created is removed again and undo is empty. */

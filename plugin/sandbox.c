@@ -45,13 +45,12 @@ typedef struct capability {
  * EOVERFLOW with or without them. */
 static const capability_t capabilities[] = {
         { CAP_SYS_ADMIN, "CAP_SYS_ADMIN",
-          "setns() into the container's mount namespace; cgroup v1 devices.allow/deny (the devices controller "
-          "checks it); BPF_PROG_GET_FD_BY_ID (nothing else will do)" },
-        { CAP_SYS_CHROOT, "CAP_SYS_CHROOT", "setns(CLONE_NEWNS) checks it besides CAP_SYS_ADMIN" },
+          "cgroup v1 devices.allow/deny (the devices controller checks it); BPF_PROG_GET_FD_BY_ID (nothing else "
+          "will do)" },
         { CAP_MKNOD, "CAP_MKNOD", "mknodat() of the char nodes" },
         { CAP_SYS_PTRACE, "CAP_SYS_PTRACE",
-          "opening /proc/PID/ns/mnt and /proc/PID/root of the container's init: runc and crun keep it non-dumpable "
-          "until it execs (EACCES without)" },
+          "opening /proc/PID/root of the container's init: runc and crun keep it non-dumpable until it execs (EACCES "
+          "without)" },
         { CAP_NET_ADMIN, "CAP_NET_ADMIN",
           "BPF_PROG_QUERY on kernels before 6.4 (Debian 12's 6.1) checks exactly this capability; CAP_SYS_ADMIN "
           "does not stand in for it (EPERM in the VM tier)" },
@@ -66,7 +65,7 @@ typedef struct profile {
 } profile_t;
 
 #define BPF_CAPS (CAP (CAP_SYS_ADMIN) | CAP (CAP_NET_ADMIN) | CAP (CAP_BPF))
-#define ATTACH_CAPS (BPF_CAPS | CAP (CAP_SYS_CHROOT) | CAP (CAP_MKNOD) | CAP (CAP_SYS_PTRACE))
+#define ATTACH_CAPS (BPF_CAPS | CAP (CAP_MKNOD) | CAP (CAP_SYS_PTRACE))
 #define FORCE_CAPS (BPF_CAPS | CAP (CAP_SYS_PTRACE))
 
 /* vgpu-runtime (oci-hook/) is the one program that must run another: the

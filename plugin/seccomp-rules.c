@@ -10,11 +10,11 @@
  *   ledger  open and lock the ledger, make spec directories: mkdir, flock
  *   write   atomic writes and deletes: ledger records, CDI specs, mdevctl
  *           definitions (fchmod, fsync, renameat, unlink)
- *   child   the helpers the library starts (task.h: the mount namespace
- *           helper, the remove's writer): clone without namespace flags,
- *           poll of its pidfd, wait, close_range, PR_SET_PDEATHSIG, the
- *           caller's CPU affinity (getcpu where the vDSO cannot serve)
- *   attach  into a container: setns(CLONE_NEWNS) only, mknodat, umask
+ *   child   the helper the library starts (task.h: the writer of a remove,
+ *           an unbind, sriov_numvfs): clone without namespace flags, poll of
+ *           its pidfd, wait, close_range, the caller's CPU affinity (getcpu
+ *           where the vDSO cannot serve)
+ *   attach  into a container, through /proc/PID/root: mknodat, umask
  *   bpf     bpf() for the five commands of the cgroup2 device path (attach,
  *           and vgpuctl release --force's deny)
  *   daemon  the kubelet device plugin (measured with strace -f over the
@@ -39,7 +39,9 @@
  * fails cleanly; the calls in `deadly` kill the process instead: none of
  * them has a reason to happen in any command, and each is what an exploit
  * would do next (run a program, reach the network, debug or write another
- * process, load kernel code, mount, change namespaces). */
+ * process, load kernel code, mount, change namespaces: no profile calls
+ * setns, the hook reaches a container's mount namespace through
+ * /proc/PID/root). */
 #include "seccomp-rules.h"
 
 #include <errno.h>
@@ -64,7 +66,7 @@ enum {
         G_LEDGER = 1 << 0,
         G_WRITE = 1 << 1,
         G_CHILD = 1 << 2,
-        G_ATTACH = 1 << 3, /* setns into a container's mount namespace, mknodat */
+        G_ATTACH = 1 << 3, /* mknodat into a container's /dev */
         G_BPF = 1 << 4,    /* the cgroup2 device program commands */
         G_DAEMON = 1 << 5, /* the kubelet device plugin: gRPC on unix sockets, its loop */
 };
@@ -137,7 +139,7 @@ static const int deadly[] = {
         SCMP_SYS (finit_module), SCMP_SYS (delete_module), SCMP_SYS (kexec_load), SCMP_SYS (kexec_file_load),
         SCMP_SYS (mount), SCMP_SYS (umount2), SCMP_SYS (pivot_root), SCMP_SYS (chroot), SCMP_SYS (move_mount),
         SCMP_SYS (open_tree), SCMP_SYS (fsopen), SCMP_SYS (fsmount), SCMP_SYS (fspick), SCMP_SYS (mount_setattr),
-        SCMP_SYS (unshare), SCMP_SYS (reboot),
+        SCMP_SYS (unshare), SCMP_SYS (setns), SCMP_SYS (reboot),
 };
 
 #ifdef VGPU_SANITIZED
@@ -232,14 +234,7 @@ add_attach (scmp_filter_ctx ctx, bool attach, bool bpf)
 {
         int r;
 
-        if (!attach)
-                r = seccomp_rule_add (ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS (setns), 0);
-        else {
-                r = add_all (ctx, SCMP_ACT_ALLOW, sys_attach, ARRAY_SIZE (sys_attach));
-                if (r == 0)
-                        r = seccomp_rule_add (ctx, SCMP_ACT_ALLOW, SCMP_SYS (setns), 1,
-                                              arg_is (1, (scmp_datum_t) CLONE_NEWNS));
-        }
+        r = attach ? add_all (ctx, SCMP_ACT_ALLOW, sys_attach, ARRAY_SIZE (sys_attach)) : 0;
         if (r == 0 && !bpf)
                 r = seccomp_rule_add (ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS (bpf), 0);
         else if (r == 0)
@@ -290,14 +285,10 @@ add_ptrace_and_prctl (scmp_filter_ctx ctx, pid_t self, bool child, bool daemon)
                         arg_masked_is (0, CLONE_NS_FLAGS | CLONE_VM | CLONE_UNTRACED, CLONE_VM | CLONE_UNTRACED));
         return r == 0 ? add_arg_in (ctx, SCMP_SYS (prctl), 0, prctl_sanitizer, ARRAY_SIZE (prctl_sanitizer)) : r;
 #else
-        int r = seccomp_rule_add (ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS (ptrace), 0);
-
         (void) self;
+        (void) child;
         (void) daemon;
-        if (r == 0 && child)
-                r = seccomp_rule_add (ctx, SCMP_ACT_ALLOW, SCMP_SYS (prctl), 1,
-                                      arg_is (0, (scmp_datum_t) PR_SET_PDEATHSIG));
-        return r;
+        return seccomp_rule_add (ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS (ptrace), 0);
 #endif
 }
 

@@ -1,14 +1,13 @@
 /* task.c — see task.h.
  *
- * Each child starts on the caller's CPU: the caller pins itself there for
+ * The child starts on the caller's CPU: the caller pins itself there for
  * the start (and puts its affinity back after), so the child inherits it.
  * Otherwise the kernel starts a child on an idle CPU, and the caller, who
  * only waits for it, pays a wakeup across CPUs both ways — milliseconds in
- * a VM whose vCPUs the host has to schedule (in the TCG guest the mount
- * namespace helper took 10.3 ms unpinned and 2.5 ms pinned, the remove 12.3
- * and 4.8 ms).
+ * a VM whose vCPUs the host has to schedule (in the TCG guest the remove
+ * took 12.3 ms unpinned and 4.8 ms pinned).
  *
- * Each child runs on an mmap'd stack with a guard page below it.  The
+ * The child runs on an mmap'd stack with a guard page below it.  The
  * writer of vgpu_task_write_bounded may outlive the call (and the caller):
  * it keeps its job and stack in that mapping, which is then left mapped,
  * and makes its syscalls raw — glibc's wrappers would set errno, which is
@@ -93,29 +92,6 @@ unpin (bool pinned, const cpu_set_t *saved)
 {
         if (pinned)
                 sched_setaffinity (0, sizeof *saved, saved);
-}
-
-int
-vgpu_task_run (int (*fn) (void *arg), void *arg)
-{
-        char *stack = stack_map ();
-        cpu_set_t saved;
-        bool pinned;
-        pid_t pid;
-        int r = 0;
-
-        if (!stack)
-                return -errno;
-        pinned = pin_here (&saved);
-        pid = clone (fn, stack + GUARD_SIZE + STACK_SIZE, CLONE_VM | CLONE_VFORK | SIGCHLD, arg);
-        if (pid < 0)
-                r = -errno;
-        /* ECHILD: SIGCHLD is ignored and the kernel reaped it already */
-        while (pid > 0 && waitpid (pid, NULL, 0) < 0 && errno == EINTR)
-                ;
-        unpin (pinned, &saved);
-        stack_unmap (stack);
-        return r;
 }
 
 /* 16-byte aligned: the child's stack starts right below it */

@@ -1,26 +1,19 @@
-/* task.h — helper processes that share the caller's memory.
+/* task.h — the helper process of a write the kernel may block.
  *
- * Two things need a second process: the mount namespace helper of inject.c
- * (setns() would move the whole caller) and the sysfs writes the kernel
- * blocks while a device is open — an mdev's remove (device.c), vfio-pci's
- * unbind (sriov.c), a PF's sriov_numvfs (pf.c) — where only someone else's
- * blocking keeps the caller's wait bounded.  Both are clone(CLONE_VM)
- * children on a stack of their own: starting one copies no page table and
- * write-protects nothing, where a fork() of the caller would.  A child gets
- * its own copies of the fd table, fs state (umask, cwd) and namespaces, and
- * starts on the caller's CPU (pinned to it; the caller's own affinity is
- * put back once it has stopped waiting).
+ * One thing needs a second process: the sysfs writes the kernel blocks
+ * while a device is open — an mdev's remove (device.c), vfio-pci's unbind
+ * (sriov.c), a PF's sriov_numvfs (pf.c) — where only someone else's
+ * blocking keeps the caller's wait bounded.  (A container's nodes need none:
+ * inject.c reaches its mount namespace through /proc/PID/root.)  The writer
+ * is a clone(CLONE_VM) child on a stack of its own: starting one copies no
+ * page table and write-protects nothing, where a fork() of the caller
+ * would.  It gets its own copies of the fd table, fs state (umask, cwd) and
+ * namespaces, and starts on the caller's CPU (pinned to it; the caller's own
+ * affinity is put back once it has stopped waiting).
  * Needs kernel 5.3 (pidfd). */
 #pragma once
 
 #include <stddef.h>
-
-/* Run fn(arg) in a child while the caller waits (CLONE_VFORK).  The child
- * shares the caller's memory, so it reports through arg; fn's return value
- * is its exit status.  0 once the child has exited (however it ended: fn
- * sets a flag in arg to say it finished), or a negative errno when no child
- * could start. */
-int vgpu_task_run (int (*fn) (void *arg), void *arg);
 
 /* write(fd, buf, len) in a child that first closes every other fd it
  * inherited (the ledger lock above all) and touches no memory of the

@@ -42,8 +42,8 @@ confinement() {
 		"/proc/$1/status" 2>/dev/null
 }
 NONE=0000000000000000
-# CAP_SYS_CHROOT (18), CAP_SYS_PTRACE (19), CAP_SYS_ADMIN (21), CAP_MKNOD (27)
-ATTACH=00000080082c1000
+# CAP_NET_ADMIN (12), CAP_SYS_PTRACE (19), CAP_SYS_ADMIN (21), CAP_MKNOD (27), CAP_BPF (39)
+ATTACH=0000008008281000
 confined() { echo "$1 $1 $1 $NONE $NONE 1 2"; }
 
 # start_held CMD...: run CMD with stdin from a fifo held open on fd 3; HELD

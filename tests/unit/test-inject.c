@@ -1,8 +1,8 @@
 /* test-inject.c — device nodes created under a temp rootfs.
  *
- * Mostly pid 0 (no namespace to enter); one case enters the private mount
- * namespace of a child that has a tmpfs on ROOTFS/dev, as a runtime's
- * container has at createRuntime; one runs with openat2 made ENOSYS by a
+ * Mostly pid 0 (the caller's own root); one case reaches, through
+ * /proc/PID/root, the private mount namespace of a child that has a tmpfs on
+ * ROOTFS/dev, as a runtime's container has at createRuntime; one runs with openat2 made ENOSYS by a
  * seccomp filter to prove the O_NOFOLLOW walk.  Every temp dir and child goes
  * in teardown, also when a case fails.  mknod needs root. */
 #include <setjmp.h>
@@ -373,14 +373,15 @@ test_gone_pid_is_reported (void **state)
                 _exit (0);
         assert_int_equal (waitpid (gone, NULL, 0), gone);
         assert_int_equal (vgpu_inject_nodes (gone, f->rootfs, nodes, 1, &undo, &err), -ENOENT);
-        assert_non_null (strstr (err.msg, "mount namespace of container pid"));
+        assert_non_null (strstr (err.msg, "root of container pid"));
         assert_true (dir_is_empty (f->rootfs));
 }
 
 /* A child with a private mount namespace and a tmpfs on ROOTFS/dev, like a
- * container at createRuntime: the nodes must land in its tmpfs only. */
+ * container at createRuntime: the nodes must land in its tmpfs only, made
+ * from this process (no helper, no setns). */
 static void
-test_enters_the_mount_namespace (void **state)
+test_reaches_the_mount_namespace (void **state)
 {
         fixture_t *f = *state;
         vgpu_node_t nodes[] = { node ("/dev/vfio/12", 240, 0, 0666) };
@@ -476,7 +477,7 @@ main (void)
                 T (test_vfio_symlink_outside_refused),     T (test_dev_symlink_to_etc_refused),
                 T (test_node_symlink_is_not_followed),     T (test_failure_rolls_back),
                 T (test_bad_paths_touch_nothing),          T (test_gone_pid_is_reported),
-                T (test_enters_the_mount_namespace),       T (test_walk_without_openat2),
+                T (test_reaches_the_mount_namespace),      T (test_walk_without_openat2),
 #undef T
         };
 
