@@ -26,7 +26,7 @@ static void
 rollback (const vgpu_hook_opts_t *o, const vgpu_mdev_t *mdevs, size_t n)
 {
         for (size_t i = 0; i < n; i++)
-                vgpu_release_uuid (&o->roots, mdevs[i].uuid, VGPU_RELEASE_ROLLBACK, o->release_timeout_ms, NULL);
+                vgpu_release_uuid (o->roots, mdevs[i].uuid, VGPU_RELEASE_ROLLBACK, o->release_timeout_ms, NULL);
 }
 
 /* An image's env is no request unless the admin said so. */
@@ -57,7 +57,7 @@ allocate (const vgpu_hook_opts_t *o, const char *id, const vgpu_request_t *req, 
 
         vgpu_copy (who.owner.id, sizeof who.owner.id, id);
         selector_from (req, &sel);
-        return vgpu_allocate (&o->roots, &sel, &who, 1, mdevs, ret_n, ret_reused, err);
+        return vgpu_allocate (o->roots, &sel, &who, 1, mdevs, ret_n, ret_reused, err);
 }
 
 static int
@@ -88,7 +88,7 @@ precreate (const vgpu_hook_opts_t *o, const char *input, size_t len, FILE *out, 
                 r = allocate (o, ret_id, &req, VGPU_STAGE_PRECREATE, 0, mdevs, &n, &reused, err);
         if (r < 0)
                 return r;
-        r = vgpu_plan_build (&o->roots, mdevs, n, &plan, err);
+        r = vgpu_plan_build (o->roots, mdevs, n, &plan, err);
         if (r == 0)
                 r = vgpu_oci_config_apply (config, &plan, err);
         if (r < 0) {
@@ -174,7 +174,7 @@ attach (const vgpu_hook_opts_t *o, const vgpu_oci_state_t *st, vgpu_error_t *err
                 r = allocate (o, st->id, &req, o->stage, st->pid, mdevs, &n, &reused, err);
         if (r < 0)
                 return r;
-        r = vgpu_plan_build (&o->roots, mdevs, n, &plan, err);
+        r = vgpu_plan_build (o->roots, mdevs, n, &plan, err);
         if (r == 0)
                 r = inject (o, st->pid, rootfs, &plan, err);
         if (r < 0 && !reused)
@@ -189,10 +189,10 @@ poststop (const vgpu_hook_opts_t *o, const vgpu_oci_state_t *st, vgpu_error_t *e
         struct stat sb;
 
         /* nothing was ever allocated on this host: touch nothing */
-        if (stat (o->roots.state, &sb) < 0 && errno == ENOENT)
+        if (stat (o->roots->state, &sb) < 0 && errno == ENOENT)
                 return 0;
         vgpu_copy (owner.id, sizeof owner.id, st->id);
-        return vgpu_release_owner (&o->roots, &owner, VGPU_RELEASE_STOPPED, o->release_timeout_ms, NULL, err);
+        return vgpu_release_owner (o->roots, &owner, VGPU_RELEASE_STOPPED, o->release_timeout_ms, NULL, err);
 }
 
 /* Without a stage argument (one hooks.d file for several stages) the input

@@ -25,7 +25,7 @@
 #include "stage.h"
 
 typedef struct vgpu_hook_opts {
-        vgpu_roots_t roots;
+        const vgpu_roots_t *roots; /* the caller's, outliving the run */
         vgpu_stage_t stage;
         const char *type;   /* --type: CDI specs name the type */
         const char *parent; /* --parent */

@@ -155,7 +155,7 @@ restore_id (json_object *config, json_object *saved)
 static int
 release_id (const vgpu_shim_job_t *job, const char *id, vgpu_error_t *err)
 {
-        const vgpu_hook_opts_t opts = { .roots = job->config->roots,
+        const vgpu_hook_opts_t opts = { .roots = &job->config->roots,
                                         .stage = VGPU_STAGE_POSTSTOP,
                                         .release_timeout_ms = VGPU_RELEASE_TIMEOUT_MS };
         _cleanup_json_ json_object *state = json_object_new_object ();
@@ -175,7 +175,7 @@ static int
 precreate (const vgpu_shim_job_t *job, const char *text, size_t len, char **ret_out, size_t *ret_len,
            char ret_used[VGPU_CONTAINER_ID_MAX + 1], vgpu_error_t *err)
 {
-        const vgpu_hook_opts_t opts = { .roots = job->config->roots,
+        const vgpu_hook_opts_t opts = { .roots = &job->config->roots,
                                         .stage = VGPU_STAGE_PRECREATE,
                                         .accept_env = job->config->accept_env,
                                         .release_timeout_ms = VGPU_RELEASE_TIMEOUT_MS };

@@ -181,7 +181,7 @@ main (int argc, char **argv)
         r = vgpu_cli_parse (&cli, argc, argv, &o, &o.common, &stage, &err);
         if (r)
                 return r;
-        o.hook.roots = o.common.roots;
+        o.hook.roots = &o.common.roots;
         if (stage != &by_status)
                 vgpu_stage_parse (stage->name, &o.hook.stage); /* the table holds only stage names */
         if (!o.common.no_sandbox && vgpu_sandbox_enter (sandbox_profile (o.hook.stage), &err) < 0)

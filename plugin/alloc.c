@@ -75,7 +75,7 @@ allocate_one (const vgpu_roots_t *roots, vgpu_ledger_t *l, const vgpu_choice_t *
                 r = -EIO;
         }
         if (r < 0) {
-                vgpu_ledger_del (l, rec.uuid, NULL);
+                vgpu_ledger_drop (l, &rec, NULL);
                 return r;
         }
         vgpu_crashpoint ("after-create");
@@ -86,7 +86,7 @@ allocate_one (const vgpu_roots_t *roots, vgpu_ledger_t *l, const vgpu_choice_t *
         r = vgpu_ledger_put (l, &rec, err);
         if (r < 0) {
                 backend->give_back (roots, rec.device, VGPU_RELEASE_TIMEOUT_MS, NULL);
-                vgpu_ledger_del (l, rec.uuid, NULL);
+                vgpu_ledger_drop (l, &rec, NULL);
                 return r;
         }
         vgpu_crashpoint ("after-ledger");
@@ -156,7 +156,7 @@ static int
 existing (const vgpu_roots_t *roots, vgpu_ledger_t *l, const vgpu_owner_info_t *who, const char *request,
           vgpu_mdev_t *ret, size_t *ret_n, vgpu_error_t *err)
 {
-        _cleanup_free_ vgpu_record_t *recs = calloc (VGPU_ALLOC_MAX, sizeof *recs);
+        _cleanup_free_ vgpu_record_t *recs = malloc (VGPU_ALLOC_MAX * sizeof *recs); /* filled before read */
         char id[VGPU_OWNER_DISPLAY_MAX], dev[VGPU_DEVICE_DISPLAY_MAX];
         size_t n = 0;
         int r;

@@ -30,43 +30,61 @@ mkdir_at (int dirfd, const char *name, vgpu_error_t *err, const char *what)
 /* A directory whose records prove ownership: root's, writable by root alone,
  * not a link to one somewhere else. */
 static int
-check_private (int dirfd, const char *name, const char *what, vgpu_error_t *err)
+check_private (const struct stat *st, const char *what, vgpu_error_t *err)
 {
-        struct stat st;
-
-        if (fstatat (dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                return vgpu_error_sys (err, errno, "%s", what);
-        if (S_ISLNK (st.st_mode))
+        if (S_ISLNK (st->st_mode))
                 return vgpu_error_set (err, ELOOP,
                                        "%s is a symbolic link: vgpu-toolkit wants a directory of root's there "
                                        "(or VGPU_STATE_DIR / --state-dir naming one)",
                                        what);
-        if (!S_ISDIR (st.st_mode))
+        if (!S_ISDIR (st->st_mode))
                 return vgpu_error_set (err, ENOTDIR, "%s is not a directory", what);
-        if (st.st_uid != 0 || (st.st_mode & 022))
+        if (st->st_uid != 0 || (st->st_mode & 022))
                 return vgpu_error_set (err, EPERM,
                                        "%s is owned by uid %u with mode %04o: it must be root's and writable by root "
                                        "alone, or anyone could plant a ledger record (chown root; chmod 0700)",
-                                       what, (unsigned) st.st_uid, (unsigned) (st.st_mode & 07777));
+                                       what, (unsigned) st->st_uid, (unsigned) (st->st_mode & 07777));
         return 0;
+}
+
+/* Open private directory name below dirfd (made 0700 when missing) with
+ * flags; what is checked is the directory opened, not a path that could
+ * change in between. */
+static int
+open_private (int dirfd, const char *name, int flags, const char *what, vgpu_error_t *err)
+{
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+        int r;
+
+        fd = openat (dirfd, name, flags | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 && errno == ENOENT) {
+                r = mkdir_at (dirfd, name, err, what);
+                if (r < 0)
+                        return r;
+                fd = openat (dirfd, name, flags | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        }
+        if (fd < 0) {
+                int e = errno;
+
+                /* a link or not a directory: say which */
+                if (fstatat (dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && (r = check_private (&st, what, err)) < 0)
+                        return r;
+                return vgpu_error_sys (err, e, "%s", what);
+        }
+        if (fstat (fd, &st) < 0)
+                return vgpu_error_sys (err, errno, "%s", what);
+        r = check_private (&st, what, err);
+        return r < 0 ? r : TAKE_FD (fd);
 }
 
 static int
 open_state (const vgpu_roots_t *roots, vgpu_error_t *err)
 {
         char what[PATH_MAX + 32];
-        int r, fd;
 
         snprintf (what, sizeof what, "state directory %s", roots->state);
-        r = mkdir_at (AT_FDCWD, roots->state, err, roots->state);
-        if (r == 0)
-                r = check_private (AT_FDCWD, roots->state, what, err);
-        if (r < 0)
-                return r;
-        fd = open (roots->state, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return vgpu_error_sys (err, errno, "%s", what);
-        return fd;
+        return open_private (AT_FDCWD, roots->state, O_PATH, what, err);
 }
 
 int
@@ -90,19 +108,13 @@ vgpu_ledger_open (const vgpu_roots_t *roots, vgpu_ledger_t *ret, vgpu_error_t *e
 {
         _cleanup_close_ int state = open_state (roots, err), dirfd = -1, lockfd = -1;
         char what[PATH_MAX + 32];
-        int r;
 
         if (state < 0)
                 return state;
         snprintf (what, sizeof what, "ledger directory %s/ledger", roots->state);
-        r = mkdir_at (state, "ledger", err, "the ledger directory");
-        if (r == 0)
-                r = check_private (state, "ledger", what, err);
-        if (r < 0)
-                return r;
-        dirfd = openat (state, "ledger", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        dirfd = open_private (state, "ledger", O_RDONLY, what, err);
         if (dirfd < 0)
-                return vgpu_error_sys (err, errno, "%s/ledger", roots->state);
+                return dirfd;
         lockfd = openat (state, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
         if (lockfd < 0)
                 return vgpu_error_sys (err, errno, "%s/lock", roots->state);
@@ -271,6 +283,18 @@ vgpu_ledger_del (vgpu_ledger_t *l, const char *uuid, vgpu_error_t *err)
                 return vgpu_error_sys (err, errno, "removing ledger record %s", name);
         fsync (l->dirfd);
         return 0;
+}
+
+int
+vgpu_ledger_drop (vgpu_ledger_t *l, const vgpu_record_t *rec, vgpu_error_t *err)
+{
+        char name[NAME_MAX + 1];
+
+        if (record_name (rec, name) == 0 && unlinkat (l->dirfd, name, 0) == 0) {
+                fsync (l->dirfd);
+                return 0;
+        }
+        return vgpu_ledger_del (l, rec->uuid, err);
 }
 
 static int

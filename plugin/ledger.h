@@ -54,6 +54,9 @@ int vgpu_ledger_put (vgpu_ledger_t *l, vgpu_record_t *rec, vgpu_error_t *err); /
 /* -ENOENT when absent, -EBADMSG when the record is truncated or corrupt. */
 int vgpu_ledger_get (vgpu_ledger_t *l, const char *uuid, vgpu_record_t *ret, vgpu_error_t *err);
 int vgpu_ledger_del (vgpu_ledger_t *l, const char *uuid, vgpu_error_t *err);
+/* The same for a record read or written here: its file name follows from
+ * it, so no scan (one under an old name is still found). */
+int vgpu_ledger_drop (vgpu_ledger_t *l, const vgpu_record_t *rec, vgpu_error_t *err);
 
 /* Every record; the uuids of unreadable records go to ret_corrupt.  An entry
  * that is not a regular file is no record vgpu-toolkit wrote: it is named in

@@ -131,33 +131,35 @@ vgpu_plan_build (const vgpu_roots_t *roots, const vgpu_mdev_t *mdevs, size_t n, 
                 { "MDEV_PCI_RESOURCE_INTEL_COM_VGPU", VGPU_BACKEND_MDEV, f_uuid },
                 { "PCI_RESOURCE_INTEL_COM_VGPU", VGPU_BACKEND_VF, f_name },
         };
-        vgpu_plan_t plan = { 0 };
         int r;
 
+        /* built in place, no copy: only what is filled is touched (a plan is 12 KiB) */
+        ret->n_nodes = ret->n_env = 0;
         if (n == 0)
                 return vgpu_error_set (err, EINVAL, "a plan needs at least one mdev");
-        r = add_node (&plan, VGPU_VFIO_CONTAINER_PATH, VGPU_VFIO_CONTAINER_MAJOR, VGPU_VFIO_CONTAINER_MINOR, 0666, err);
+        r = add_node (ret, VGPU_VFIO_CONTAINER_PATH, VGPU_VFIO_CONTAINER_MAJOR, VGPU_VFIO_CONTAINER_MINOR, 0666, err);
         for (size_t i = 0; r == 0 && i < n; i++) {
                 char path[64];
 
-                if (mdevs[i].group < 0)
-                        return vgpu_error_set (err, ENODEV, "%s %s has no IOMMU group",
-                                               mdevs[i].backend == VGPU_BACKEND_VF ? "VF" : "mdev", mdevs[i].name);
+                if (mdevs[i].group < 0) {
+                        r = vgpu_error_set (err, ENODEV, "%s %s has no IOMMU group",
+                                            mdevs[i].backend == VGPU_BACKEND_VF ? "VF" : "mdev", mdevs[i].name);
+                        break;
+                }
                 snprintf (path, sizeof path, "/dev/vfio/%d", mdevs[i].group);
-                r = add_node (&plan, path, mdevs[i].group_major, mdevs[i].group_minor, 0666, err);
+                r = add_node (ret, path, mdevs[i].group_major, mdevs[i].group_minor, 0666, err);
                 if (r == 0 && mdevs[i].cdev >= 0) {
                         snprintf (path, sizeof path, "/dev/vfio/devices/vfio%d", mdevs[i].cdev);
-                        r = add_node (&plan, path, mdevs[i].cdev_major, mdevs[i].cdev_minor, 0666, err);
+                        r = add_node (ret, path, mdevs[i].cdev_major, mdevs[i].cdev_minor, 0666, err);
                 }
         }
         if (r == 0 && any_cdev (mdevs, n))
-                r = add_iommufd (&plan, roots, err);
+                r = add_iommufd (ret, roots, err);
         for (size_t i = 0; r == 0 && i < ARRAY_SIZE (env); i++)
-                r = add_env (&plan, env[i].name, mdevs, n, env[i].backend, env[i].field, err);
+                r = add_env (ret, env[i].name, mdevs, n, env[i].backend, env[i].field, err);
         if (r < 0)
-                return r;
-        *ret = plan;
-        return 0;
+                ret->n_nodes = ret->n_env = 0;
+        return r;
 }
 
 void

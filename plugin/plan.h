@@ -38,7 +38,8 @@ typedef struct vgpu_plan {
 } vgpu_plan_t;
 
 /* Build the plan for n mdevs (n >= 1; several for CDI claims with a count:
- * env values become comma-separated lists). */
+ * env values become comma-separated lists).  On failure ret is an empty
+ * plan. */
 int vgpu_plan_build (const vgpu_roots_t *roots, const vgpu_mdev_t *mdevs, size_t n, vgpu_plan_t *ret,
                      vgpu_error_t *err);
 

@@ -85,7 +85,7 @@ vgpu_release_record (const vgpu_roots_t *roots, vgpu_ledger_t *l, vgpu_record_t 
         if (r < 0)
                 return r;
         vgpu_crashpoint ("after-remove");
-        return vgpu_ledger_del (l, rec->uuid, err);
+        return vgpu_ledger_drop (l, rec, err);
 }
 
 /* Release one record the way mode says; 1 when it was left (STOPPED and
