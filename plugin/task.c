@@ -7,11 +7,13 @@
  * a VM whose vCPUs the host has to schedule (in the TCG guest the remove
  * took 12.3 ms unpinned and 4.8 ms pinned).
  *
- * The child runs on an mmap'd stack with a guard page below it.  The
- * writer of vgpu_task_write_bounded may outlive the call (and the caller):
- * it keeps its job and stack in that mapping, which is then left mapped,
- * and makes its syscalls raw — glibc's wrappers would set errno, which is
- * the caller's thread-local variable, shared with a CLONE_VM child. */
+ * The child runs on a stack in this process's bss (it calls nothing and
+ * needs a few hundred bytes of it) or, while an earlier writer that
+ * outlived its call holds that one, on an mmap'd stack with a guard page
+ * below it.  The writer of vgpu_task_write_bounded may outlive the call
+ * (and the caller): it keeps its job and stack, never given back, and makes
+ * its syscalls raw — glibc's wrappers would set errno, which is the
+ * caller's thread-local variable, shared with a CLONE_VM child. */
 #include "task.h"
 
 #include <errno.h>
@@ -136,39 +138,72 @@ wait_exit (int pidfd, unsigned timeout_ms)
         }
 }
 
+/* The stack of the usual writer: in this process's bss, so a write costs no
+ * mmap, munmap (a TLB shootdown) or fault of a fresh mapping — 1 to 1.5 ms
+ * a write in the TCG guest, more than the remove itself.  Taken while a
+ * writer runs on it; one that outlived its call keeps it for good, and the
+ * next write gets a mapping of its own. */
+#define BSS_STACK_SIZE (16 * 1024)
+static char bss_stack[BSS_STACK_SIZE] __attribute__ ((aligned (16)));
+static bool bss_stack_taken;
+
+/* A stack for one writer: its top (the job goes right below it) and, when
+ * it is a mapping, the mapping's start in *ret_map. */
+static char *
+stack_take (char **ret_map)
+{
+        *ret_map = NULL;
+        if (!bss_stack_taken) {
+                bss_stack_taken = true;
+                return bss_stack + BSS_STACK_SIZE;
+        }
+        *ret_map = stack_map ();
+        return *ret_map ? *ret_map + GUARD_SIZE + STACK_SIZE : NULL;
+}
+
+/* The writer has exited: its stack is free again. */
+static void
+stack_give (char *map)
+{
+        if (map)
+                stack_unmap (map);
+        else
+                bss_stack_taken = false;
+}
+
 int
 vgpu_task_write_bounded (int fd, const void *buf, size_t len, unsigned timeout_ms, int *ret_errno)
 {
-        char *stack = stack_map ();
+        char *map, *top = stack_take (&map);
         write_job_t *job;
         cpu_set_t saved;
         bool pinned;
         int pidfd = -1, r;
         pid_t pid;
 
-        if (!stack)
+        if (!top)
                 return -errno;
-        /* the job at the top of the mapping, the stack growing down from it */
-        job = (write_job_t *) (stack + GUARD_SIZE + STACK_SIZE) - 1;
+        /* the job at the top of the stack, the stack growing down from it */
+        job = (write_job_t *) top - 1;
         *job = (write_job_t) { .fd = fd, .buf = buf, .len = len };
         pinned = pin_here (&saved);
         pid = clone (write_child, job, CLONE_VM | CLONE_PIDFD | SIGCHLD, job, &pidfd);
         if (pid < 0) {
                 r = -errno;
                 unpin (pinned, &saved);
-                stack_unmap (stack);
+                stack_give (map);
                 return r;
         }
         r = wait_exit (pidfd, timeout_ms);
         unpin (pinned, &saved);
         close (pidfd);
         if (r <= 0)
-                return r == 0 ? -ETIMEDOUT : r; /* the child keeps its stack: never unmapped */
+                return r == 0 ? -ETIMEDOUT : r; /* the child keeps its stack: never given back */
         while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
                 ;
         r = __atomic_load_n (&job->done, __ATOMIC_ACQUIRE) ? 0 : -ECHILD;
         if (r == 0)
                 *ret_errno = job->result;
-        stack_unmap (stack);
+        stack_give (map);
         return r;
 }

@@ -5,7 +5,8 @@
  * start only); nothing is left behind when it ended in time; when
  * it blocks past the bound the call returns -ETIMEDOUT at once, the child
  * holds no other fd of the caller's (a pipe's read end sees EOF once the
- * caller closes its write end) and finishes the write on its own. */
+ * caller closes its write end) and finishes the write on its own, while a
+ * write after it still lands (on a stack of its own). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -66,7 +67,14 @@ write_blocked_past_the_bound (void **state)
         assert_int_equal (vgpu_task_write_bounded (full[1], "1", 1, 100, &code), -ETIMEDOUT);
         assert_true (vgpu_now_ms () - t0 < 5000);
         close (other[1]);
-        assert_int_equal (read (other[0], &c, 1), 0);                         /* EOF: the child kept no copy of it */
+        assert_int_equal (read (other[0], &c, 1), 0); /* EOF: the child kept no copy of it */
+        /* the blocked writer keeps its stack: the next write gets another */
+        assert_int_equal (pipe2 (other, O_CLOEXEC), 0);
+        assert_int_equal (vgpu_task_write_bounded (other[1], "2", 1, 5000, &code), 0);
+        assert_int_equal (code, 0);
+        assert_int_equal (read (other[0], &c, 1), 1);
+        assert_int_equal (c, '2');
+        close (other[1]);
         while (read (full[0], chunk, sizeof chunk) == (ssize_t) sizeof chunk) /* drain: the write goes through */
                 ;
         child = waitpid (-1, &status, 0);
