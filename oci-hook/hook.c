@@ -60,7 +60,9 @@ allocate (const vgpu_hook_opts_t *o, const char *id, const vgpu_request_t *req, 
         return vgpu_allocate (o->roots, &sel, &who, 1, mdevs, ret_n, ret_reused, err);
 }
 
-static int
+/* Not inlined, nor attach(): their frames (a plan is 12 KiB) would be every
+ * stage's, and each page of stack touched is a page fault. */
+static __attribute__ ((noinline)) int
 precreate (const vgpu_hook_opts_t *o, const char *input, size_t len, FILE *out, char *ret_id, vgpu_error_t *err)
 {
         _cleanup_json_ json_object *config = NULL;
@@ -144,7 +146,7 @@ inject (const vgpu_hook_opts_t *o, pid_t pid, const char *rootfs, const vgpu_pla
         return 0;
 }
 
-static int
+static __attribute__ ((noinline)) int
 attach (const vgpu_hook_opts_t *o, const vgpu_oci_state_t *st, vgpu_error_t *err)
 {
         _cleanup_json_ json_object *config = NULL;
