@@ -23,28 +23,18 @@
  *
  * The simulator (tests/sim, also the README demo's GPU) is a sysfs root with
  * a `.sim` directory.  It has no modules and no IOMMU, so there kernel and
- * iommu are ok and say "simulated"; every other check reads it as a host.
- *
- * Why vgpu-cdi runs as a child: plugin/ may not include cdi/ (DESIGN.md,
- * include rule), and the installed vgpu-cdi, the one that writes the spec,
- * is the right judge of it.  vgpuctl starts `vgpu-cdi check` (path fixed at
- * build time, VGPU_CDI_PATH) before it confines itself, because execve kills
- * in every sandbox profile; the child confines itself (profile cdi-read) once
- * it has read its arguments, as when an admin runs it, and vgpuctl only
- * keeps its exit status and output (bounded in size and time) for the
- * checks, which run confined (vgpuctl-read). */
+ * iommu are ok and say "simulated"; every other check reads it as a host. */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
+#include "doctor-cdi.h"
 #include "error.h"
 #include "roots.h"
 
 #define VGPU_DOCTOR_MAX_HOOKS_DIRS 8
-#define VGPU_DOCTOR_CDI_TIMEOUT_MS 10000
-#define VGPU_DOCTOR_CDI_OUTPUT_MAX 4096
 
 typedef enum vgpu_doctor_status {
         VGPU_DOCTOR_OK,
@@ -66,18 +56,6 @@ typedef struct vgpu_doctor_opts {
         const char *vgpu_cdi; /* VGPU_CDI_PATH */
         const char *cdi_spec; /* VGPU_CDI_SPEC */
 } vgpu_doctor_opts_t;
-
-/* What `vgpu-cdi check` said. */
-typedef struct vgpu_doctor_cdi {
-        bool spec_absent; /* no spec file: nothing was run */
-        bool timed_out;
-        int exit_code;                           /* 127: could not be run */
-        char output[VGPU_DOCTOR_CDI_OUTPUT_MAX]; /* stdout and stderr, cut at the end */
-} vgpu_doctor_cdi_t;
-
-/* Run `vgpu-cdi check` for o->cdi_spec with o's roots, unconfined (see
- * above): call before entering the sandbox. */
-int vgpu_doctor_cdi_run (const vgpu_doctor_opts_t *o, vgpu_doctor_cdi_t *ret, vgpu_error_t *err);
 
 /* Every check; *ret (free() it) holds the findings in the order above. */
 int vgpu_doctor_run (const vgpu_doctor_opts_t *o, const vgpu_doctor_cdi_t *cdi, vgpu_finding_t **ret, size_t *ret_n,

@@ -497,7 +497,8 @@ main (int argc, char **argv)
         if (r)
                 return r;
         o.doctor.roots = o.common.roots;
-        if (cmd->run == run_doctor && vgpu_doctor_cdi_run (&o.doctor, &o.cdi, &err) < 0) {
+        if (cmd->run == run_doctor &&
+            vgpu_doctor_cdi_run (o.doctor.vgpu_cdi, o.doctor.cdi_spec, &o.doctor.roots, &o.cdi, &err) < 0) {
                 vgpu_error_print (PROG, &err);
                 return 1;
         }
