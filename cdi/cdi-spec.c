@@ -13,65 +13,6 @@
 #include "stage.h"
 #include "util.h"
 
-static bool
-is_letter (char c)
-{
-        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
-}
-
-static bool
-is_alnum (char c)
-{
-        return is_letter (c) || (c >= '0' && c <= '9');
-}
-
-/* One half of a kind.  The reference parser indexes name[1:len-1], so a
- * one-byte label would crash it: two bytes at least. */
-static int
-label_check (const char *what, const char *s, size_t len, size_t max, const char *middle, vgpu_error_t *err)
-{
-        if (len < 2 || len > max)
-                return vgpu_error_set (err, EINVAL, "the %s must be 2 to %zu bytes long", what, max);
-        if (!is_letter (s[0]))
-                return vgpu_error_set (err, EINVAL, "the %s must start with a letter", what);
-        if (!is_alnum (s[len - 1]))
-                return vgpu_error_set (err, EINVAL, "the %s must end with a letter or digit", what);
-        for (size_t i = 1; i < len - 1; i++)
-                if (!is_alnum (s[i]) && !strchr (middle, s[i]))
-                        return vgpu_error_set (err, EINVAL, "the %s may hold only letters, digits and \"%s\"", what,
-                                               middle);
-        return 0;
-}
-
-int
-vgpu_cdi_kind_check (const char *kind, vgpu_error_t *err)
-{
-        const char *slash = strchr (kind, '/');
-        int r;
-
-        if (!slash || strchr (slash + 1, '/'))
-                return vgpu_error_set (err, EINVAL, "not VENDOR/CLASS (as in %s)", VGPU_CDI_KIND);
-        r = label_check ("vendor", kind, (size_t) (slash - kind), 253, "_.-", err);
-        if (r == 0 && strchr (slash + 1, '.'))
-                return vgpu_error_set (err, EINVAL, "the class must not hold '.' (that needs cdiVersion 0.6.0)");
-        if (r == 0)
-                r = label_check ("class", slash + 1, strlen (slash + 1), 63, "_-", err);
-        return r;
-}
-
-bool
-vgpu_cdi_name_valid (const char *name)
-{
-        size_t len = strlen (name);
-
-        if (len == 0 || len >= VGPU_CDI_NAME_MAX || !is_alnum (name[0]) || !is_alnum (name[len - 1]))
-                return false;
-        for (size_t i = 1; i + 1 < len; i++)
-                if (!is_alnum (name[i]) && !strchr ("_.:-", name[i]))
-                        return false;
-        return true;
-}
-
 int
 vgpu_cdi_map_name (const char *id, char *ret, size_t size)
 {
@@ -86,13 +27,13 @@ vgpu_cdi_map_name (const char *id, char *ret, size_t size)
                 memcpy (ret, id, len + 1);
                 return 0;
         }
-        if (!is_alnum (id[0]))
+        if (!vgpu_ascii_alnum (id[0]))
                 o = (size_t) snprintf (buf, sizeof buf, "x:");
         for (size_t i = 0; i < len && o < sizeof buf; i++) {
                 char c = id[i];
                 bool edge = i == 0 || i == len - 1;
 
-                if (is_alnum (c) || (!edge && strchr ("_.-", c)))
+                if (vgpu_ascii_alnum (c) || (!edge && strchr ("_.-", c)))
                         buf[o++] = c;
                 else
                         o += (size_t) snprintf (buf + o, sizeof buf - o, ":%02x", (unsigned char) c);
@@ -109,7 +50,7 @@ vgpu_cdi_claim_valid (const char *id)
 {
         size_t len = strlen (id);
 
-        return len > 0 && len <= VGPU_CDI_CLAIM_MAX && vgpu_owner_valid (id) && is_alnum (id[len - 1]);
+        return len > 0 && len <= VGPU_CDI_CLAIM_MAX && vgpu_owner_valid (id) && vgpu_ascii_alnum (id[len - 1]);
 }
 
 int
@@ -200,7 +141,7 @@ vgpu_cdi_version (const vgpu_cdi_spec_t *spec)
          * written here (no hostPath, no typed mounts, no annotations) needs
          * more than 0.3.0, the oldest version the reference library reads. */
         for (size_t i = 0; i < spec->n_devices; i++)
-                if (!is_letter (spec->devices[i].name[0]))
+                if (!vgpu_ascii_letter (spec->devices[i].name[0]))
                         return "0.5.0";
         return "0.3.0";
 }

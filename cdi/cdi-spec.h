@@ -13,20 +13,18 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "cdi-name.h"
 #include "error.h"
 #include "mdev.h"
 #include "mdevctl.h"
 #include "plan.h"
 #include "roots.h"
 
-#define VGPU_CDI_KIND "intel.com/vgpu"
 #define VGPU_CDI_SPEC_DIR "/var/run/cdi"
 #define VGPU_CDI_MDEVCTL_DIR VGPU_MDEVCTL_DIR
-#define VGPU_CDI_KIND_MAX (253 + 1 + 63) /* DNS subdomain vendor, "/", class label */
-#define VGPU_CDI_NAME_MAX 400            /* a mapped type id: up to 3 bytes per byte, "x:" */
-#define VGPU_CDI_CLAIM_MAX 118           /* "cdi-claim." + id is a ledger owner */
-#define VGPU_CDI_POOL_MAX 64             /* mdevs per type in one pool request */
-#define VGPU_CDI_HOOK_TIMEOUT 30         /* seconds; create and release are bounded below it */
+#define VGPU_CDI_CLAIM_MAX 118   /* "cdi-claim." + id is a ledger owner */
+#define VGPU_CDI_POOL_MAX 64     /* mdevs per type in one pool request */
+#define VGPU_CDI_HOOK_TIMEOUT 30 /* seconds; create and release are bounded below it */
 
 typedef struct vgpu_cdi_device {
         char name[VGPU_CDI_NAME_MAX];
@@ -54,14 +52,6 @@ typedef struct vgpu_cdi_opts {
 } vgpu_cdi_opts_t;
 
 /* --- names --- */
-
-/* VENDOR/CLASS as the reference parser takes them: each starts with a letter,
- * ends with a letter or digit, and has [A-Za-z0-9_.-] between; the class has
- * no '.' (that needs cdiVersion 0.6.0, which podman 4.3.1 rejects). */
-int vgpu_cdi_kind_check (const char *kind, vgpu_error_t *err);
-
-/* Device names: [A-Za-z0-9] first and last, [A-Za-z0-9_.:-] between. */
-bool vgpu_cdi_name_valid (const char *name);
 
 /* Device name for a type id.  An id that is a valid name without ':' is used
  * as is; otherwise every byte outside [A-Za-z0-9_.-], every ':', and a first

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cdi-name.h"
 #include "json.h"
 #include "util.h"
 
@@ -271,30 +272,16 @@ vgpu_kubelet_resource_valid (const char *name)
         return name_valid (slash + 1, strlen (slash + 1), 63, "-_.");
 }
 
-static bool
-cdi_part_valid (const char *s, size_t len, const char *between)
-{
-        if (len == 0 || !isalpha ((unsigned char) s[0]) || !isalnum ((unsigned char) s[len - 1]))
-                return false;
-        for (size_t i = 0; i < len; i++)
-                if (!isalnum ((unsigned char) s[i]) && !strchr (between, s[i]))
-                        return false;
-        return true;
-}
-
 bool
 vgpu_kubelet_cdi_kind_valid (const char *kind)
 {
-        const char *slash = strchr (kind, '/');
-
-        return slash && cdi_part_valid (kind, (size_t) (slash - kind), "_.-") &&
-               cdi_part_valid (slash + 1, strlen (slash + 1), "_-");
+        return vgpu_cdi_kind_check (kind, NULL) == 0;
 }
 
 bool
 vgpu_kubelet_cdi_name_plain (const char *name)
 {
-        return name_valid (name, strlen (name), VGPU_NAME_MAX - 1, "_.-");
+        return strlen (name) < VGPU_NAME_MAX && vgpu_cdi_name_valid (name) && !strchr (name, ':');
 }
 
 int

@@ -72,13 +72,12 @@ int vgpu_kopts_check (vgpu_kopts_t *o, vgpu_error_t *err);
  * a DNS subdomain outside kubernetes.io, the name a qualified-name part. */
 bool vgpu_kubelet_resource_valid (const char *name);
 
-/* CDI VENDOR/CLASS as the reference parser takes them: each starts with a
- * letter, ends with a letter or digit, [A-Za-z0-9_.-] between; no '.' in
- * the class (that needs cdiVersion 0.6.0). */
+/* A CDI kind vgpu-cdi takes (vgpu_cdi_kind_check, cdi-name.h). */
 bool vgpu_kubelet_cdi_kind_valid (const char *kind);
 
-/* A CDI device name vgpu-cdi uses unmapped: [A-Za-z0-9] first and last,
- * [A-Za-z0-9_.-] between (vgpu-cdi maps ':' and other bytes). */
+/* A type id vgpu-cdi uses as a CDI device name unmapped: a valid name
+ * (cdi-name.h) without ':', as a type id no longer than VGPU_NAME_MAX - 1
+ * (vgpu-cdi maps ':' and other bytes). */
 bool vgpu_kubelet_cdi_name_plain (const char *name);
 
 /* "vgpu-toolkit-<resource with / and . as ->.sock" */

@@ -78,6 +78,9 @@ cdi_names (void **state)
         assert_false (vgpu_kubelet_cdi_kind_valid ("1intel.com/vgpu"));
         assert_false (vgpu_kubelet_cdi_kind_valid ("intel.com"));
         assert_false (vgpu_kubelet_cdi_kind_valid ("intel.com/vgpu-"));
+        /* vgpu-cdi's own rule (cdi-name.h): one-byte labels crash the reference parser */
+        assert_false (vgpu_kubelet_cdi_kind_valid ("a/vgpu"));
+        assert_false (vgpu_kubelet_cdi_kind_valid ("intel.com/v"));
         assert_true (vgpu_kubelet_cdi_name_plain ("i915-GVTg_V5_4"));
         assert_false (vgpu_kubelet_cdi_name_plain ("odd:type"));
         assert_false (vgpu_kubelet_cdi_name_plain ("odd+type"));
