@@ -172,17 +172,12 @@ remove_wait (int fd, const char *uuid, unsigned timeout_ms, vgpu_error_t *err)
 static bool
 pending_at (int root, const char *uuid)
 {
-        int fd = openat (root, "class/mdev_bus", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        _cleanup_closedir_ DIR *d = NULL;
+        _cleanup_closedir_ DIR *d = vgpu_opendir_at (root, "class/mdev_bus", 0);
         struct dirent *de;
         char path[VGPU_NAME_MAX + VGPU_UUID_LEN + 8];
 
-        if (fd < 0)
+        if (!d)
                 return false;
-        if (!(d = fdopendir (fd))) {
-                close (fd);
-                return false;
-        }
         while ((de = readdir (d))) {
                 if (!vgpu_name_valid (de->d_name))
                         continue;
@@ -255,13 +250,10 @@ vgpu_mdev_list (const vgpu_roots_t *roots, vgpu_mdev_t **ret, size_t *ret_n, vgp
         _cleanup_free_ vgpu_mdev_t *list = NULL;
         size_t n = 0, cap = 0;
         struct dirent *de;
-        int fd;
 
         if (root < 0)
                 return root;
-        fd = openat (root, "bus/mdev/devices", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd >= 0 && !(d = fdopendir (fd)))
-                close (fd);
+        d = vgpu_opendir_at (root, "bus/mdev/devices", 0);
         while (d && (de = readdir (d))) {
                 vgpu_mdev_t m;
 

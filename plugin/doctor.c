@@ -67,19 +67,13 @@ exists_at (int fd, const char *path)
 static size_t
 list_dir (int root, const char *path, char *buf, size_t size)
 {
-        int fd = openat (root, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        _cleanup_closedir_ DIR *d = NULL;
+        _cleanup_closedir_ DIR *d = vgpu_opendir_at (root, path, 0);
         struct dirent *de;
         size_t n = 0;
 
         buf[0] = '\0';
-        if (fd < 0)
+        if (!d)
                 return 0;
-        d = fdopendir (fd);
-        if (!d) {
-                close (fd);
-                return 0;
-        }
         while ((de = readdir (d))) {
                 size_t len = strlen (buf);
 
@@ -355,17 +349,11 @@ check_hooks (const vgpu_doctor_opts_t *o, findings_t *fs)
         size_t n_dirs = o->n_hooks_dirs ? o->n_hooks_dirs : ARRAY_SIZE (default_hooks_dirs), found = 0;
 
         for (size_t i = 0; i < n_dirs; i++) {
-                int fd = open (dirs[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                _cleanup_closedir_ DIR *d = NULL;
+                _cleanup_closedir_ DIR *d = vgpu_opendir_at (AT_FDCWD, dirs[i], 0);
                 struct dirent *de;
 
-                if (fd < 0)
+                if (!d)
                         continue;
-                d = fdopendir (fd);
-                if (!d) {
-                        close (fd);
-                        continue;
-                }
                 while ((de = readdir (d))) {
                         size_t len = strlen (de->d_name);
 

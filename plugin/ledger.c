@@ -179,7 +179,6 @@ name_uuid (const char *name, char uuid[VGPU_UUID_LEN + 1])
 static int
 find_name (vgpu_ledger_t *l, const char *uuid, char ret[NAME_MAX + 1])
 {
-        int fd = openat (l->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         _cleanup_closedir_ DIR *d = NULL;
         struct dirent *de;
         char u[VGPU_UUID_LEN + 1];
@@ -188,10 +187,9 @@ find_name (vgpu_ledger_t *l, const char *uuid, char ret[NAME_MAX + 1])
         snprintf (ret, NAME_MAX + 1, "%s.json", uuid);
         if (fstatat (l->dirfd, ret, &st, AT_SYMLINK_NOFOLLOW) == 0)
                 return 0;
-        if (fd < 0 || !(d = fdopendir (fd))) {
-                vgpu_closep (&fd);
+        d = vgpu_opendir_at (l->dirfd, ".", 0);
+        if (!d)
                 return -errno;
-        }
         while ((de = readdir (d)))
                 if (name_uuid (de->d_name, u) && strcmp (u, uuid) == 0) {
                         snprintf (ret, NAME_MAX + 1, "%s", de->d_name);
@@ -330,15 +328,12 @@ list (vgpu_ledger_t *l, const vgpu_owner_t *only, vgpu_record_t **ret, size_t *r
         _cleanup_free_ vgpu_record_t *recs = NULL;
         _cleanup_free_ char (*bad)[VGPU_UUID_LEN + 1] = NULL;
         _cleanup_free_ char (*odd)[VGPU_UUID_LEN + 1] = NULL;
-        _cleanup_closedir_ DIR *d = NULL;
+        _cleanup_closedir_ DIR *d = vgpu_opendir_at (l->dirfd, ".", 0);
         size_t n = 0, n_bad = 0, n_odd = 0;
         struct dirent *de;
-        int fd = openat (l->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-        if (fd < 0 || !(d = fdopendir (fd))) {
-                vgpu_closep (&fd);
+        if (!d)
                 return vgpu_error_sys (err, errno, "reading the ledger");
-        }
         while ((de = readdir (d))) {
                 char uuid[VGPU_UUID_LEN + 1];
                 vgpu_record_t rec;
@@ -415,15 +410,12 @@ vgpu_ledger_remove_stranger (vgpu_ledger_t *l, const char *uuid, vgpu_error_t *e
 int
 vgpu_ledger_sweep (vgpu_ledger_t *l)
 {
-        int fd = openat (l->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        _cleanup_closedir_ DIR *d = NULL;
+        _cleanup_closedir_ DIR *d = vgpu_opendir_at (l->dirfd, ".", 0);
         struct dirent *de;
         int n = 0;
 
-        if (fd < 0 || !(d = fdopendir (fd))) {
-                vgpu_closep (&fd);
+        if (!d)
                 return 0;
-        }
         while ((de = readdir (d))) {
                 const char *tmp = strstr (de->d_name, ".tmp");
                 unsigned long long pid, start;

@@ -84,18 +84,12 @@ join_lines (char *s)
 static int
 count_entries (int dirfd, const char *path)
 {
-        int fd = openat (dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        _cleanup_closedir_ DIR *d = NULL;
+        _cleanup_closedir_ DIR *d = vgpu_opendir_at (dirfd, path, 0);
         struct dirent *de;
         int n = 0;
 
-        if (fd < 0)
+        if (!d)
                 return 0;
-        d = fdopendir (fd);
-        if (!d) {
-                close (fd);
-                return 0;
-        }
         while ((de = readdir (d)))
                 if (de->d_name[0] != '.')
                         n++;
@@ -155,19 +149,13 @@ cmp_name (const void *a, const void *b)
 static int
 list_names (int dirfd, const char *path, char (**ret)[VGPU_NAME_MAX], size_t *ret_n)
 {
-        int fd = openat (dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        _cleanup_closedir_ DIR *d = NULL;
+        _cleanup_closedir_ DIR *d = vgpu_opendir_at (dirfd, path, 0);
         _cleanup_free_ char (*names)[VGPU_NAME_MAX] = NULL;
         size_t n = 0, cap = 0;
         struct dirent *de;
 
-        if (fd < 0)
+        if (!d)
                 return -errno;
-        d = fdopendir (fd);
-        if (!d) {
-                close (fd);
-                return -errno;
-        }
         while ((de = readdir (d))) {
                 if (!vgpu_name_valid (de->d_name))
                         continue;
@@ -313,20 +301,14 @@ static unsigned
 parent_active (int root, const char *name)
 {
         char path[VGPU_NAME_MAX + 32];
-        int fd;
         _cleanup_closedir_ DIR *d = NULL;
         struct dirent *de;
         unsigned n = 0;
 
         snprintf (path, sizeof path, "class/mdev_bus/%s", name);
-        fd = openat (root, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
+        d = vgpu_opendir_at (root, path, 0);
+        if (!d)
                 return 0;
-        d = fdopendir (fd);
-        if (!d) {
-                close (fd);
-                return 0;
-        }
         while ((de = readdir (d)))
                 n += vgpu_uuid_valid (de->d_name);
         return n;

@@ -97,20 +97,14 @@ vgpu_mdevctl_find (const char *dir, const char *uuid, char *ret_parent, char *re
 {
         _cleanup_closedir_ DIR *d = NULL;
         struct dirent *de;
-        int fd;
 
         if (!vgpu_uuid_valid (uuid))
                 return vgpu_error_set (err, EINVAL, "\"%.64s\" is not a UUID", uuid);
-        fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0 && errno == ENOENT)
+        d = vgpu_opendir_at (AT_FDCWD, dir, 0);
+        if (!d && errno == ENOENT)
                 return vgpu_error_set (err, ENOENT, "no mdevctl definition of %s in %s", uuid, dir);
-        if (fd < 0 || !(d = fdopendir (fd))) {
-                int e = errno;
-
-                if (fd >= 0)
-                        close (fd);
-                return vgpu_error_sys (err, e, "mdevctl directory %s", dir);
-        }
+        if (!d)
+                return vgpu_error_sys (err, errno, "mdevctl directory %s", dir);
         while ((de = readdir (d))) {
                 char path[sizeof de->d_name + VGPU_UUID_LEN + 2];
                 _cleanup_free_ char *text = NULL;

@@ -135,15 +135,12 @@ read_count (int dirfd, const char *attr, unsigned *ret)
 static unsigned
 count_virtfn (int devfd)
 {
-        int fd = openat (devfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        _cleanup_closedir_ DIR *d = NULL;
+        _cleanup_closedir_ DIR *d = vgpu_opendir_at (devfd, ".", 0);
         struct dirent *de;
         unsigned n = 0;
 
-        if (fd < 0 || !(d = fdopendir (fd))) {
-                vgpu_closep (&fd);
+        if (!d)
                 return 0;
-        }
         while ((de = readdir (d)))
                 n += strncmp (de->d_name, "virtfn", 6) == 0;
         return n;
@@ -197,14 +194,11 @@ push_pf (vgpu_sriov_pf_t **list, size_t *n, const vgpu_sriov_pf_t *pf)
 static int
 discover (int root, vgpu_sriov_pf_t **list, size_t *n)
 {
-        int fd = openat (root, "bus/pci/devices", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        _cleanup_closedir_ DIR *d = NULL;
+        _cleanup_closedir_ DIR *d = vgpu_opendir_at (root, "bus/pci/devices", 0);
         struct dirent *de;
 
-        if (fd < 0 || !(d = fdopendir (fd))) {
-                vgpu_closep (&fd);
+        if (!d)
                 return 0; /* no PCI bus: no PF */
-        }
         while ((de = readdir (d))) {
                 vgpu_sriov_pf_t pf;
 

@@ -111,6 +111,24 @@ vgpu_write_attr_at (int dirfd, const char *path, const char *buf, size_t len)
         return 0;
 }
 
+DIR *
+vgpu_opendir_at (int dirfd, const char *path, int flags)
+{
+        int fd = openat (dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | flags);
+        DIR *d;
+
+        if (fd < 0)
+                return NULL;
+        d = fdopendir (fd);
+        if (!d) {
+                int e = errno;
+
+                close (fd);
+                errno = e;
+        }
+        return d;
+}
+
 int
 vgpu_write_file_atomic (int dirfd, const char *name, const char *data, size_t len, mode_t mode)
 {

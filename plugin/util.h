@@ -86,6 +86,10 @@ int vgpu_read_attr_at (int dirfd, const char *path, char *buf, size_t size);
 /* Write buf to an existing file in ONE write(2) (sysfs wants exactly that). */
 int vgpu_write_attr_at (int dirfd, const char *path, const char *buf, size_t len);
 
+/* Directory path below dirfd as a stream (extra open flags: O_NOFOLLOW),
+ * its fd closed again when fdopendir fails; NULL with errno set. */
+DIR *vgpu_opendir_at (int dirfd, const char *path, int flags);
+
 /* Replace dirfd/name atomically: temp file in the same directory, fsync,
  * rename, fsync of the directory. */
 int vgpu_write_file_atomic (int dirfd, const char *name, const char *data, size_t len, mode_t mode);

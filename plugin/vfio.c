@@ -1,7 +1,6 @@
 /* vfio.c — see vfio.h. */
 #include "vfio.h"
 
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -50,18 +49,12 @@ vgpu_sysfs_link_name (int dirfd, const char *path, int up, char *buf, size_t siz
 void
 vgpu_vfio_cdev (int devfd, vgpu_mdev_t *m)
 {
-        int fd = openat (devfd, "vfio-dev", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        _cleanup_closedir_ DIR *d = NULL;
+        _cleanup_closedir_ DIR *d = vgpu_opendir_at (devfd, "vfio-dev", 0);
         struct dirent *de;
 
         m->cdev = -1;
-        if (fd < 0)
+        if (!d)
                 return;
-        d = fdopendir (fd);
-        if (!d) {
-                close (fd);
-                return;
-        }
         while ((de = readdir (d))) {
                 char path[300], text[64];
                 unsigned long long k;

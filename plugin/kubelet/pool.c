@@ -325,15 +325,12 @@ adopt_mdevctl (const scan_t *s, member_t **v, size_t *n)
         while (d && (pe = readdir (d))) {
                 _cleanup_closedir_ DIR *pd = NULL;
                 struct dirent *de;
-                int fd;
 
                 if (!vgpu_name_valid (pe->d_name) || strcmp (pe->d_name, "..") == 0 || strcmp (pe->d_name, ".") == 0)
                         continue;
-                fd = openat (dirfd (d), pe->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (fd < 0 || !(pd = fdopendir (fd))) {
-                        vgpu_closep (&fd);
+                pd = vgpu_opendir_at (dirfd (d), pe->d_name, O_NOFOLLOW);
+                if (!pd)
                         continue;
-                }
                 while ((de = readdir (pd))) {
                         char uuid[VGPU_UUID_LEN + 1];
 
