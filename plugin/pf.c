@@ -180,18 +180,6 @@ intel_display (int root, const char *addr)
 }
 
 static int
-push_pf (vgpu_sriov_pf_t **list, size_t *n, const vgpu_sriov_pf_t *pf)
-{
-        void *p = realloc (*list, (*n + 1) * sizeof **list);
-
-        if (!p)
-                return -ENOMEM;
-        *list = p;
-        (*list)[(*n)++] = *pf;
-        return 0;
-}
-
-static int
 discover (int root, vgpu_sriov_pf_t **list, size_t *n)
 {
         _cleanup_closedir_ DIR *d = vgpu_opendir_at (root, "bus/pci/devices", 0);
@@ -203,7 +191,7 @@ discover (int root, vgpu_sriov_pf_t **list, size_t *n)
                 vgpu_sriov_pf_t pf;
 
                 if (vgpu_pci_addr_valid (de->d_name) && intel_display (root, de->d_name) &&
-                    vgpu_sriov_pf_read (root, de->d_name, &pf) == 0 && push_pf (list, n, &pf) < 0)
+                    vgpu_sriov_pf_read (root, de->d_name, &pf) == 0 && vgpu_append (list, n, &pf, sizeof pf) < 0)
                         return -ENOMEM;
         }
         return 0;
@@ -230,7 +218,7 @@ configured (int root, const vgpu_sriov_conf_t *conf, bool strict, vgpu_sriov_pf_
                 if (r < 0)
                         continue;
                 pf.configured = true;
-                if (push_pf (list, n, &pf) < 0)
+                if (vgpu_append (list, n, &pf, sizeof pf) < 0)
                         return vgpu_error_set (err, ENOMEM, "out of memory");
         }
         return 0;

@@ -386,18 +386,6 @@ vf_give_back (const vgpu_roots_t *roots, const char *addr, unsigned timeout_ms, 
         return r < 0 ? vgpu_error_prefix (err, "giving back VF %s", addr) : 0;
 }
 
-static int
-push_vf (vgpu_mdev_t **list, size_t *n, const vgpu_mdev_t *m)
-{
-        void *p = realloc (*list, (*n + 1) * sizeof **list);
-
-        if (!p)
-                return -ENOMEM;
-        *list = p;
-        (*list)[(*n)++] = *m;
-        return 0;
-}
-
 /* The VFs of the PFs (pf NULL: of every parent) under vfio-pci or leaving it. */
 static int
 held_vfs (const vgpu_roots_t *roots, const char *pf, vgpu_mdev_t **ret, size_t *ret_n, vgpu_error_t *err)
@@ -421,7 +409,7 @@ held_vfs (const vgpu_roots_t *roots, const char *pf, vgpu_mdev_t **ret, size_t *
                 for (size_t j = 0; j < m; j++) {
                         vgpu_mdev_t dev;
 
-                        if (lookup_at (root, vfs[j], &dev, NULL) == 0 && push_vf (&list, &n, &dev) < 0)
+                        if (lookup_at (root, vfs[j], &dev, NULL) == 0 && vgpu_append (&list, &n, &dev, sizeof dev) < 0)
                                 return vgpu_error_set (err, ENOMEM, "out of memory");
                 }
         }

@@ -111,6 +111,20 @@ vgpu_write_attr_at (int dirfd, const char *path, const char *buf, size_t len)
         return 0;
 }
 
+int
+vgpu_append (void *arrayp, size_t *n, const void *elem, size_t size)
+{
+        void **array = arrayp;
+        char *p = realloc (*array, (*n + 1) * size);
+
+        if (!p)
+                return -ENOMEM;
+        memcpy (p + *n * size, elem, size);
+        *array = p;
+        (*n)++;
+        return 0;
+}
+
 DIR *
 vgpu_opendir_at (int dirfd, const char *path, int flags)
 {

@@ -86,6 +86,10 @@ int vgpu_read_attr_at (int dirfd, const char *path, char *buf, size_t size);
 /* Write buf to an existing file in ONE write(2) (sysfs wants exactly that). */
 int vgpu_write_attr_at (int dirfd, const char *path, const char *buf, size_t len);
 
+/* Append size bytes at elem to the malloc'd array *arrayp (the address of
+ * the array's pointer) of *n elements; -ENOMEM leaves both as they were. */
+int vgpu_append (void *arrayp, size_t *n, const void *elem, size_t size);
+
 /* Directory path below dirfd as a stream (extra open flags: O_NOFOLLOW),
  * its fd closed again when fdopendir fails; NULL with errno set. */
 DIR *vgpu_opendir_at (int dirfd, const char *path, int flags);

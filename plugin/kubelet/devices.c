@@ -5,16 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
+
 int
 vgpu_kdevs_push (vgpu_kdevs_t *l, const vgpu_kdev_t *d)
 {
-        void *p = realloc (l->v, (l->n + 1) * sizeof *l->v);
-
-        if (!p)
-                return -ENOMEM;
-        l->v = p;
-        l->v[l->n++] = *d;
-        return 0;
+        return vgpu_append (&l->v, &l->n, d, sizeof *d);
 }
 
 void
