@@ -23,20 +23,31 @@ pack (const ProtobufCMessage *m, uint8_t **ret, size_t *ret_len)
         return 0;
 }
 
+/* The container slots of request r, whose message unpacked or not (msg
+ * NULL); on failure r is freed. */
+static int
+containers (vgpu_kreq_t *r, size_t n, const char *what, vgpu_error_t *err)
+{
+        if (!r->msg)
+                return vgpu_error_set (err, EINVAL, "%s does not unpack", what);
+        r->n = n;
+        r->c = calloc (n + 1, sizeof *r->c);
+        if (!r->c) {
+                vgpu_kreq_free (r);
+                return vgpu_error_set (err, ENOMEM, "out of memory");
+        }
+        return 0;
+}
+
 int
 vgpu_wire_allocate_request (const uint8_t *buf, size_t len, vgpu_kreq_t *ret, vgpu_error_t *err)
 {
         V1beta1__AllocateRequest *m = v1beta1__allocate_request__unpack (NULL, len, buf);
         vgpu_kreq_t r = { .msg = m, .kind = REQ_ALLOCATE };
+        int rc = containers (&r, m ? m->n_container_requests : 0, "AllocateRequest", err);
 
-        if (!m)
-                return vgpu_error_set (err, EINVAL, "AllocateRequest does not unpack");
-        r.n = m->n_container_requests;
-        r.c = calloc (r.n + 1, sizeof *r.c);
-        if (!r.c) {
-                vgpu_kreq_free (&r);
-                return vgpu_error_set (err, ENOMEM, "out of memory");
-        }
+        if (rc < 0)
+                return rc;
         for (size_t i = 0; i < r.n; i++) {
                 r.c[i].ids = (const char *const *) m->container_requests[i]->devices_ids;
                 r.c[i].n_ids = m->container_requests[i]->n_devices_ids;
@@ -50,15 +61,10 @@ vgpu_wire_preferred_request (const uint8_t *buf, size_t len, vgpu_kreq_t *ret, v
 {
         V1beta1__PreferredAllocationRequest *m = v1beta1__preferred_allocation_request__unpack (NULL, len, buf);
         vgpu_kreq_t r = { .msg = m, .kind = REQ_PREFERRED };
+        int rc = containers (&r, m ? m->n_container_requests : 0, "PreferredAllocationRequest", err);
 
-        if (!m)
-                return vgpu_error_set (err, EINVAL, "PreferredAllocationRequest does not unpack");
-        r.n = m->n_container_requests;
-        r.c = calloc (r.n + 1, sizeof *r.c);
-        if (!r.c) {
-                vgpu_kreq_free (&r);
-                return vgpu_error_set (err, ENOMEM, "out of memory");
-        }
+        if (rc < 0)
+                return rc;
         for (size_t i = 0; i < r.n; i++) {
                 const V1beta1__ContainerPreferredAllocationRequest *c = m->container_requests[i];
 
