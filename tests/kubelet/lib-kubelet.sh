@@ -36,6 +36,19 @@ kb_setup() {
 	trap kb_cleanup EXIT
 }
 
+# kb_setup_engines ARGS...: for the tests that run containers (podman with
+# CDI, runc; source lib-runtime.sh and lib-cdi.sh first): a private
+# /var/run/cdi (cdi_private_ns runs the test again with ARGS), kb_setup,
+# cdi_setup, and kb_cleanup as the EXIT trap again (cdi_setup sets its own)
+# with podman's and runc's cleanup in it.
+kb_setup_engines() {
+	cdi_private_ns "$@"
+	kb_setup
+	cdi_setup
+	KB_AT_EXIT+=(pm_cleanup rt_cleanup)
+	trap kb_cleanup EXIT
+}
+
 kb_cleanup() {
 	local p f
 	for p in "${KB_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done

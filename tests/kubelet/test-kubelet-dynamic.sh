@@ -11,11 +11,7 @@
 . "$(dirname "$0")/../runtime/lib-runtime.sh"
 . "$(dirname "$0")/../cdi/lib-cdi.sh"
 . "$(dirname "$0")/lib-kubelet.sh"
-cdi_private_ns "$@"
-kb_setup
-cdi_setup
-KB_AT_EXIT+=(pm_cleanup rt_cleanup)
-trap kb_cleanup EXIT
+kb_setup_engines "$@"
 T=i915-GVTg_V5_4
 A=0000:00:02.0
 B=0000:03:00.0

@@ -10,11 +10,7 @@
 . "$(dirname "$0")/../runtime/lib-runtime.sh"
 . "$(dirname "$0")/../cdi/lib-cdi.sh"
 . "$(dirname "$0")/lib-kubelet.sh"
-cdi_private_ns "$@"
-kb_setup
-cdi_setup
-KB_AT_EXIT+=(pm_cleanup rt_cleanup)
-trap kb_cleanup EXIT
+kb_setup_engines "$@"
 T=i915-GVTg_V5_4
 
 # answer_field ANSWER EXPR: a field of the first container's answer

@@ -12,11 +12,7 @@
 . "$(dirname "$0")/../runtime/lib-runtime.sh"
 . "$(dirname "$0")/../cdi/lib-cdi.sh"
 . "$(dirname "$0")/lib-kubelet.sh"
-cdi_private_ns "$@"
-kb_setup
-cdi_setup
-KB_AT_EXIT+=(pm_cleanup rt_cleanup)
-trap kb_cleanup EXIT
+kb_setup_engines "$@"
 PF=0000:00:02.0
 PCI=$VGPU_SYSFS_ROOT/bus/pci
 group_of() { basename "$(readlink "$PCI/devices/$1/iommu_group")"; }
