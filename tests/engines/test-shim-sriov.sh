@@ -16,22 +16,13 @@ export VGPU_STATE_DIR=$T/state
 trap rt_cleanup EXIT
 PF=0000:00:02.0
 group_of() { basename "$(readlink "$VGPU_SYSFS_ROOT/bus/pci/devices/$1/iommu_group")"; }
-printf '{ "hook": "%s", "roots": { "sysfs": "%s", "dev": "%s", "state": "%s" } }\n' \
-	"$VGPU_HOOK" "$VGPU_SYSFS_ROOT" "$VGPU_DEV_ROOT" "$VGPU_STATE_DIR" >"$T/shim.json"
+shim_config "$T/shim.json"
 shim() { "$SHIM" --runtime-config "$T/shim.json" "$@"; }
 probe='for n in /dev/vfio/*; do case $n in */vfio) ;; *) echo "NODE $n"; cat $n 2>&1 | sed "s/^.*: /OPEN /";; esac; done; env | grep -E "^(VGPU_|PCI_)" | sort'
-bundle() {
-	local id=$1
-	shift
-	b=$(mktemp -d)
-	rt_track runc "$id" "$b"
-	make_bundle "$b" "$@"
-	bundle_edit "$b" "c['linux']['cgroupsPath'] = '/$id'"
-}
 
 g=$(group_of 0000:00:02.1)
 for req in vf auto; do
-	bundle "t-$req-$$" sh -c "$probe"
+	rt_bundle "t-$req-$$" sh -c "$probe"
 	bundle_edit "$b" "c['process']['env'].append('INTEL_VGPU=$req')"
 	out=$(cd "$b" && shim run "t-$req-$$" 2>&1)
 	check "INTEL_VGPU=$req: the container sees the first VF's node, open() gives ENXIO" \
@@ -44,7 +35,7 @@ for req in vf auto; do
 	[ "$_failed" = 0 ] || printf '%s\n' "$out" | sed 's/^/#   container: /'
 done
 
-bundle "t-held-$$" sleep 600
+rt_bundle "t-held-$$" sleep 600
 bundle_edit "$b" "c['process']['env'].append('INTEL_VGPU=vf')"
 (cd "$b" && shim create "t-held-$$" </dev/null >/dev/null 2>&1)
 check "a created container holds its VF" "0000:00:02.1 $PF vf owner=t-held-$$ state=active" "$("$VGPUCTL" list)"

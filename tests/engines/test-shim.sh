@@ -17,26 +17,12 @@ RT_DIRS+=("$T")
 export VGPU_STATE_DIR=$T/state
 trap rt_cleanup EXIT
 
-# config FILE [JSON KEYS]: a shim config with the test's hook and roots, plus KEYS.
-config() {
-	printf '{ "hook": "%s", "roots": { "sysfs": "%s", "dev": "%s", "state": "%s" }%s }\n' \
-		"$VGPU_HOOK" "$VGPU_SYSFS_ROOT" "$VGPU_DEV_ROOT" "$VGPU_STATE_DIR" "${2:+, $2}" >"$1"
-}
-config "$T/shim.json"
+shim_config "$T/shim.json"
 shim() { "$SHIM" --runtime-config "$T/shim.json" "$@"; }
 probe='for n in /dev/vfio/*; do case $n in */vfio) ;; *) cat $n 2>&1 | sed "s/^/OPEN /"; esac; done; true'
-# bundle ID [ARGS]: $b, a busybox bundle with cgroupsPath /ID, tracked for cleanup.
-bundle() {
-	local id=$1
-	shift
-	b=$(mktemp -d)
-	rt_track runc "$id" "$b"
-	make_bundle "$b" "$@"
-	bundle_edit "$b" "c['linux']['cgroupsPath'] = '/$id'"
-}
 
 # --- every other command is runc's
-bundle t-pass-$$ sleep 600
+rt_bundle t-pass-$$ sleep 600
 (cd "$b" && shim create t-pass-$$ </dev/null >/dev/null 2>&1)
 check "create of a container that asks for nothing" created \
 	"$(runc state t-pass-$$ | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])')"
@@ -51,8 +37,8 @@ shim delete -f t-pass-$$
 check "delete passes through" 1 "$(runc state t-pass-$$ >/dev/null 2>&1; echo $?)"
 
 # --- accept_env false: env is no request (the hook's refusal), an annotation still is
-config "$T/noenv.json" '"accept_env": false'
-bundle t-noenv-$$ sh -c "$probe"
+shim_config "$T/noenv.json" '"accept_env": false'
+rt_bundle t-noenv-$$ sh -c "$probe"
 bundle_edit "$b" "c['process']['env'].append('INTEL_VGPU=auto')"
 cp "$b/config.json" "$T/before.json"
 expect_fail "accept_env false: env INTEL_VGPU is refused with one line" \
@@ -60,7 +46,7 @@ expect_fail "accept_env false: env INTEL_VGPU is refused with one line" \
 	"$SHIM" --runtime-config "$T/noenv.json" create --bundle "$b" t-noenv-$$
 check "accept_env false: config.json untouched, no container, nothing allocated" "1 0 0" \
 	"$(cmp -s "$b/config.json" "$T/before.json" && runc state t-noenv-$$ >/dev/null 2>&1; echo $?) $(mdev_count) $(ledger_count)"
-bundle t-noenv2-$$ sh -c "$probe"
+rt_bundle t-noenv2-$$ sh -c "$probe"
 bundle_edit "$b" "c['process']['env'].append('INTEL_VGPU=auto'); c['annotations'] = {'intel.com/vgpu': 'i915-GVTg_V5_2'}"
 out=$(cd "$b" && "$SHIM" --runtime-config "$T/noenv.json" run t-noenv2-$$ 2>&1)
 check "accept_env false: the annotation still gets a vGPU" 1 "$(printf '%s\n' "$out" | grep -c 'OPEN .*No such device or address')"
@@ -70,7 +56,7 @@ check "accept_env false: ... and it is gone after the run" "0 0" "$(mdev_count) 
 # (its temp file lands in $T, which goes at the end)
 printf '#!/bin/bash\nexport TMPDIR=%s\n. %s/tests/runtime/lib-runtime.sh\ncrun_wrapped "$@"\n' "$T" "$REPO" >"$T/crun"
 chmod +x "$T/crun"
-bundle t-crun-$$ sh -c "$probe"
+rt_bundle t-crun-$$ sh -c "$probe"
 RT_CONTAINERS+=("crun:t-crun-$$")
 bundle_edit "$b" "c['process']['env'].append('INTEL_VGPU=auto')"
 out=$(cd "$b" && shim --runtime-path "$T/crun" run t-crun-$$ 2>&1)
@@ -79,7 +65,7 @@ check "crun: nothing left after the run" "0 0" "$(mdev_count) $(ledger_count)"
 [ "$_failed" = 0 ] || printf '%s\n' "$out" | sed 's/^/#   crun: /'
 
 # --- cgroupsPath that does not end in the id (or none): the id still holds
-bundle t-cg-$$ sh -c "$probe"
+rt_bundle t-cg-$$ sh -c "$probe"
 bundle_edit "$b" "del c['linux']['cgroupsPath']; c['process']['env'].append('INTEL_VGPU=auto')"
 (cd "$b" && shim create t-cg-$$ </dev/null >/dev/null 2>"$T/err")
 out=$(cat "$T/err")
@@ -91,7 +77,7 @@ shim delete -f t-cg-$$
 check "no cgroupsPath: delete releases" "0 0" "$(mdev_count) $(ledger_count)"
 
 # --- the runtime fails before it makes anything: runc runs no poststop, the shim releases
-bundle t-early-$$ true
+rt_bundle t-early-$$ true
 bundle_edit "$b" "c['process']['env'].append('INTEL_VGPU=auto')"
 touch "$T/not-a-dir"
 (cd "$b" && shim --root "$T/not-a-dir/runc" --log "$T/early.log" --log-format json create t-early-$$ >/dev/null 2>&1)
@@ -101,7 +87,7 @@ check "runc's own error is the log's last line" error \
 check "nothing left: the shim released what it made" "0 0" "$(mdev_count) $(ledger_count)"
 
 # --- the shim's own failure: one line, in the log as runc writes it, nothing made
-bundle t-bad-$$ true
+rt_bundle t-bad-$$ true
 bundle_edit "$b" "c['annotations'] = {'intel.com/vgpu': 'i915-GVTg_V9_9'}"
 cp "$b/config.json" "$T/before.json"
 line='vgpu-runtime: unknown type i915-GVTg_V9_9'
@@ -126,7 +112,7 @@ EXPECT_RC=1 expect_fail "a named config file must exist" 'config file /nonexiste
 EXPECT_RC=2 expect_fail "a shim option without its value" 'missing value for "--runtime-path"' "$SHIM" --runtime-path
 
 # --- a signal sent to the shim reaches the container through runc
-bundle t-sig-$$ sh -c 'trap "echo got-term; exit 3" TERM; echo ready; sleep 100 & wait'
+rt_bundle t-sig-$$ sh -c 'trap "echo got-term; exit 3" TERM; echo ready; sleep 100 & wait'
 (cd "$b" && exec "$SHIM" --runtime-config "$T/shim.json" run t-sig-$$ >"$T/sig.out" 2>&1) &
 spid=$!
 wait_ready() { grep -q ready "$T/sig.out"; }

@@ -76,6 +76,25 @@ rt() {
 
 rt_track() { RT_CONTAINERS+=("$1:$2"); RT_DIRS+=("$3"); }
 
+# rt_bundle ID [ARGS...]: $b, a new busybox bundle running ARGS in cgroup
+# /ID, tracked as runc's container ID for cleanup.
+rt_bundle() {
+	local id=$1
+	shift
+	b=$(mktemp -d)
+	rt_track runc "$id" "$b"
+	make_bundle "$b" "$@"
+	bundle_edit "$b" "c['linux']['cgroupsPath'] = '/$id'"
+}
+
+# shim_config FILE [JSON-KEYS]: a vgpu-runtime config with the test's hook
+# and roots ($VGPU_HOOK, $VGPU_SYSFS_ROOT, $VGPU_DEV_ROOT, $VGPU_STATE_DIR),
+# plus KEYS ('"accept_env": false').
+shim_config() {
+	printf '{ "hook": "%s", "roots": { "sysfs": "%s", "dev": "%s", "state": "%s" }%s }\n' \
+		"$VGPU_HOOK" "$VGPU_SYSFS_ROOT" "$VGPU_DEV_ROOT" "$VGPU_STATE_DIR" "${2:+, $2}" >"$1"
+}
+
 rt_cleanup() {
 	local c
 	for c in "${RT_CONTAINERS[@]}"; do
