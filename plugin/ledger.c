@@ -298,13 +298,10 @@ vgpu_ledger_drop (vgpu_ledger_t *l, const vgpu_record_t *rec, vgpu_error_t *err)
 static int
 push_uuid (char (**arr)[VGPU_UUID_LEN + 1], size_t *n, const char *uuid)
 {
-        void *p = realloc (*arr, (*n + 1) * sizeof **arr);
+        char u[VGPU_UUID_LEN + 1];
 
-        if (!p)
-                return -ENOMEM;
-        *arr = p;
-        snprintf ((*arr)[(*n)++], VGPU_UUID_LEN + 1, "%s", uuid);
-        return 0;
+        snprintf (u, sizeof u, "%s", uuid);
+        return vgpu_append (arr, n, u, sizeof u);
 }
 
 /* Does the file name say it is the record of kind.id (old names might be)? */

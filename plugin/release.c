@@ -246,22 +246,14 @@ static int
 push_action (vgpu_gc_action_t **acts, size_t *n, const char *uuid, const char *device, const char *owner,
              const char *reason, int result, const vgpu_error_t *e)
 {
-        vgpu_gc_action_t *a;
-        void *p = realloc (*acts, (*n + 1) * sizeof **acts);
+        vgpu_gc_action_t a = { .reason = reason, .result = result };
 
-        if (!p)
-                return -ENOMEM;
-        *acts = p;
-        a = &(*acts)[(*n)++];
-        memset (a, 0, sizeof *a);
-        snprintf (a->uuid, sizeof a->uuid, "%s", uuid);
-        snprintf (a->device, sizeof a->device, "%s", device);
-        snprintf (a->owner, sizeof a->owner, "%s", owner);
-        a->reason = reason;
-        a->result = result;
+        snprintf (a.uuid, sizeof a.uuid, "%s", uuid);
+        snprintf (a.device, sizeof a.device, "%s", device);
+        snprintf (a.owner, sizeof a.owner, "%s", owner);
         if (result < 0)
-                vgpu_copy (a->message, sizeof a->message, e->msg);
-        return 0;
+                vgpu_copy (a.message, sizeof a.message, e->msg);
+        return vgpu_append (acts, n, &a, sizeof a);
 }
 
 /* Entries that are no record we wrote, and records we cannot read. */

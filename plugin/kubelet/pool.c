@@ -297,21 +297,15 @@ repair (vgpu_kpool_t *p, scan_t *s, const vgpu_host_t *host)
 static int
 push_member (member_t **v, size_t *n, const char *uuid, const char *parent, const vgpu_record_t *rec)
 {
-        void *q;
+        member_t m = { .backend = rec ? rec->backend : VGPU_BACKEND_MDEV };
 
         for (size_t i = 0; i < *n; i++)
                 if (strcmp ((*v)[i].uuid, uuid) == 0)
                         return 0;
-        q = realloc (*v, (*n + 1) * sizeof **v);
-        if (!q)
-                return -ENOMEM;
-        *v = q;
-        vgpu_copy ((*v)[*n].uuid, sizeof (*v)[*n].uuid, uuid);
-        vgpu_copy ((*v)[*n].parent, sizeof (*v)[*n].parent, parent);
-        (*v)[*n].backend = rec ? rec->backend : VGPU_BACKEND_MDEV;
-        vgpu_copy ((*v)[*n].name, sizeof (*v)[*n].name, rec ? rec->device : uuid);
-        (*n)++;
-        return 0;
+        vgpu_copy (m.uuid, sizeof m.uuid, uuid);
+        vgpu_copy (m.parent, sizeof m.parent, parent);
+        vgpu_copy (m.name, sizeof m.name, rec ? rec->device : uuid);
+        return vgpu_append (v, n, &m, sizeof m);
 }
 
 /* mdevctl's definitions, <dir>/<parent>/<uuid>, of mdevs the ledger does
